@@ -1,0 +1,47 @@
+/**
+ * The `Driver` factory: the one entry point for servers and clients of every protocol version.
+ */
+import type { Emitter } from "mitt";
+import mitt from "mitt";
+import type { DriverEvents } from "./events.js";
+import { HybiClientDriver } from "./hybi/client.js";
+import { HybiServerDriver } from "./hybi/server.js";
+import type { ClientOptions, DriverIO, RequestLike, ServerOptions } from "./options.js";
+import { isWebSocket, normalizeRequest } from "./request.js";
+import { HttpServerDriver } from "./server.js";
+import type { ClientDriver, Driver as DriverInterface, HttpRequest, ServerDriver } from "./types.js";
+
+/** Picks the driver for a request's protocol version. */
+function createServerDriver(
+  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
+): ServerDriver {
+  return new HybiServerDriver(request, io, options, emitter);
+}
+
+export type Driver = DriverInterface;
+
+export const Driver = {
+  /**
+   * A server driver that reads the HTTP request from the bytes given to `parse`, emits `connect`
+   * once it is complete (`driver.request` is then set), and answers on `start()`.
+   */
+  server(io: DriverIO, options: ServerOptions = {}): ServerDriver {
+    return new HttpServerDriver(io, options, createServerDriver);
+  },
+
+  /**
+   * A server driver for a request the embedder's HTTP stack has already read (Node's `upgrade`
+   * event, Deno, Bun). Pass any bytes that followed the head to `parse`.
+   */
+  fromRequest(request: RequestLike, io: DriverIO, options: ServerOptions = {}): ServerDriver {
+    return createServerDriver(normalizeRequest(request), io, options, mitt<DriverEvents>());
+  },
+
+  /** A client driver for a `ws:` or `wss:` URL; `start()` writes the opening handshake. */
+  client(url: string | URL, io: DriverIO, options: ClientOptions = {}): ClientDriver {
+    return new HybiClientDriver(url, io, options);
+  },
+
+  /** Whether a request asks for a WebSocket upgrade. */
+  isWebSocket,
+};

@@ -1,0 +1,136 @@
+/**
+ * Reads one HTTP/1.1 head (a request or a response) from bytes that arrive in any split.
+ *
+ * The reader buffers at most `maxHeaderSize` bytes while it looks for the empty line that ends the
+ * head (RFC 9112 §2.1), so a peer that trickles or floods a header costs memory in proportion to
+ * what it sent, capped by the limit. The complete head is then parsed by `http-parser-js`, and the
+ * bytes after it are handed back untouched: they belong to the WebSocket stream.
+ */
+import { HTTPParser } from "http-parser-js";
+import { concatBytes, latin1Decode } from "../util/bytes.js";
+import type { HeaderMap } from "./headers.js";
+
+export interface RequestHead {
+  method: string;
+  url: string;
+  /** "1.1", "1.0" … */
+  httpVersion: string;
+  headers: HeaderMap;
+}
+
+export interface ResponseHead {
+  statusCode: number;
+  statusMessage: string;
+  httpVersion: string;
+  headers: HeaderMap;
+}
+
+export type HeadResult<T> =
+  | { kind: "partial" }
+  | { kind: "complete"; head: T; rest: Uint8Array }
+  | { kind: "error"; status: number; message: string };
+
+/**
+ * http-parser-js reads its input through the `Buffer` methods `toString(encoding, start, end)` and
+ * `slice`; this view supplies them over a plain `Uint8Array`, so the core needs no `Buffer`.
+ */
+class ParserInput extends Uint8Array {
+  override toString(_encoding?: string, start = 0, end = this.length): string {
+    return latin1Decode(this, start, end);
+  }
+}
+
+export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+
+const PARTIAL = { kind: "partial" } as const;
+
+export class HeadReader<T extends RequestHead | ResponseHead> {
+  private pieces: Uint8Array[] = [];
+  private buffered = 0;
+  /** How far the search for CRLFCRLF has got, so each byte is scanned once. */
+  private scanned = 0;
+
+  constructor(
+    private readonly kind: "request" | "response",
+    private readonly maxHeaderSize: number = DEFAULT_MAX_HEADER_SIZE,
+  ) {}
+
+  push(chunk: Uint8Array): HeadResult<T> {
+    this.pieces.push(chunk);
+    this.buffered += chunk.length;
+    const bytes = concatBytes(this.pieces, this.buffered);
+    this.pieces = [bytes];
+    const end = findHeadEnd(bytes, this.scanned);
+    if (end < 0) {
+      if (bytes.length > this.maxHeaderSize) return this.tooLarge();
+      // Keep the last 3 bytes for a CRLFCRLF split across chunks.
+      this.scanned = Math.max(0, bytes.length - 3);
+      return PARTIAL;
+    }
+    if (end > this.maxHeaderSize) return this.tooLarge();
+    this.pieces = [];
+    this.buffered = 0;
+    const rest = bytes.subarray(end);
+    const parsed = parseHead(this.kind, bytes.subarray(0, end));
+    if (typeof parsed === "string") return { kind: "error", status: 400, message: parsed };
+    return { kind: "complete", head: parsed as T, rest };
+  }
+
+  private tooLarge(): HeadResult<T> {
+    this.pieces = [];
+    this.buffered = 0;
+    return {
+      kind: "error",
+      status: 431,
+      message: `HTTP head is larger than maxHeaderSize (${this.maxHeaderSize} bytes)`,
+    };
+  }
+}
+
+/** Index just past the CRLFCRLF that ends the head, or -1. */
+function findHeadEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i + 4;
+  }
+  return -1;
+}
+
+interface HeadInfo {
+  method?: string | number;
+  url?: string;
+  statusCode?: number;
+  statusMessage?: string;
+  versionMajor: number;
+  versionMinor: number;
+  headers: string[];
+}
+
+/** Parses a complete head; returns the parsed head or a message saying why it is malformed. */
+function parseHead(kind: "request" | "response", head: Uint8Array): RequestHead | ResponseHead | string {
+  const parser = new HTTPParser(kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE);
+  const found: { info: HeadInfo | null } = { info: null };
+  parser[HTTPParser.kOnHeadersComplete] = (parsed: HeadInfo) => { found.info = parsed; };
+  const input = new ParserInput(head.length);
+  input.set(head);
+  let outcome: unknown;
+  try {
+    outcome = parser.execute(input as unknown as Parameters<typeof parser.execute>[0]);
+  } catch (error) {
+    outcome = error;
+  }
+  if (outcome instanceof Error) return `Malformed HTTP ${kind}: ${outcome.message}`;
+  const done = found.info;
+  if (!done) return `Malformed HTTP ${kind}: incomplete head`;
+  const headers: HeaderMap = Object.create(null);
+  for (let i = 0; i + 1 < done.headers.length; i += 2) {
+    const name = done.headers[i].toLowerCase();
+    const value = done.headers[i + 1];
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  const httpVersion = `${done.versionMajor}.${done.versionMinor}`;
+  if (kind === "request") {
+    const method = typeof done.method === "number" ? HTTPParser.methods[done.method] : String(done.method);
+    return { method, url: done.url ?? "", httpVersion, headers };
+  }
+  return { statusCode: done.statusCode ?? 0, statusMessage: done.statusMessage ?? "", httpVersion, headers };
+}

@@ -1,0 +1,65 @@
+/**
+ * Header helpers. Requests and responses are exposed with header names in lower case, as Node's
+ * `IncomingMessage.headers` does; repeated headers are joined with ", " (RFC 9110 §5.3).
+ */
+
+/** A plain header object with names in any case (Node's `req.headers` is one). */
+export type HeaderRecord = Record<string, string | string[] | number | undefined>;
+
+/** Headers as the embedder may hand them over: a plain object or a web `Headers`. */
+export type HeadersInput = HeaderRecord | Headers;
+
+/** Headers as the driver exposes them: lower-case names, one string each. */
+export type HeaderMap = Record<string, string>;
+
+export function normalizeHeaders(input: HeadersInput | undefined): HeaderMap {
+  const out: HeaderMap = Object.create(null);
+  if (!input) return out;
+  if (typeof Headers !== "undefined" && input instanceof Headers) {
+    input.forEach((value, name) => { out[name.toLowerCase()] = value; });
+    return out;
+  }
+  for (const [name, raw] of Object.entries(input as HeaderRecord)) {
+    if (raw === undefined) continue;
+    const value = Array.isArray(raw) ? raw.join(", ") : String(raw);
+    const key = name.toLowerCase();
+    out[key] = key in out ? `${out[key]}, ${value}` : value;
+  }
+  return out;
+}
+
+/**
+ * Splits a comma-separated list header into its trimmed, non-empty elements (RFC 9110 §5.6.1).
+ */
+export function splitList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+}
+
+/** Whether a list header contains `token`, compared case-insensitively. */
+export function hasToken(value: string | undefined, token: string): boolean {
+  const wanted = token.toLowerCase();
+  return splitList(value).some((part) => part.toLowerCase() === wanted);
+}
+
+/** RFC 9110 §5.6.2 token characters. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export function isToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/**
+ * Whether a header name and value can be written into a head without breaking it: a name must be a
+ * token, a value must not hold CR, LF or NUL (RFC 9110 §5.5), which would let it smuggle headers.
+ */
+export function isSafeHeader(name: string, value: string): boolean {
+  return isToken(name) && !/[\r\n\0]/.test(value);
+}
+
+/** Serialises a start line and headers into an HTTP/1.1 head, ending with the empty line. */
+export function serializeHead(startLine: string, headers: ReadonlyArray<readonly [string, string]>): string {
+  let head = startLine + "\r\n";
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  return head + "\r\n";
+}

@@ -1,0 +1,110 @@
+/**
+ * Reassembles data frames into messages (RFC 6455 §5.4, §6.2): pieces of one message are collected
+ * until the frame with FIN set ends; text is checked as UTF-8 while it arrives, so an invalid
+ * message fails at the first byte that makes it invalid, not at its end (RFC 6455 §8.1).
+ *
+ * A message that arrives as one piece (one frame, in one chunk: the common case) is handed on
+ * without a copy; a message in several pieces is copied once.
+ */
+import { ProtocolError } from "../errors.js";
+import { concatBytes } from "../util/bytes.js";
+import { Utf8Stream, decodeUtf8 } from "../util/utf8.js";
+import { CloseCode } from "./close.js";
+import { Opcode } from "./parser.js";
+
+/**
+ * Turns a compressed (RSV1) message's bytes into the original bytes: the seam where
+ * permessage-deflate plugs in. Throws a `ProtocolError` to fail the connection.
+ */
+export type MessageDecoder = (payload: Uint8Array) => Uint8Array;
+
+export interface MessageSink {
+  onMessage(data: string | Uint8Array): void;
+  onMessageError(error: ProtocolError): void;
+}
+
+export class MessageAssembler {
+  /** Set when an extension that compresses with RSV1 is active. */
+  decodeCompressed: MessageDecoder | null = null;
+
+  private opcode = 0;
+  private compressed = false;
+  private pieces: Uint8Array[] = [];
+  private length = 0;
+  private utf8: Utf8Stream | null = null;
+
+  constructor(private readonly sink: MessageSink) {}
+
+  push(piece: Uint8Array, opcode: number, fin: boolean, rsv1: boolean, frameEnd: boolean): void {
+    if (this.opcode === 0) {
+      // The first piece of a new message.
+      if (frameEnd && fin) {
+        this.deliverWhole(piece, opcode, rsv1);
+        return;
+      }
+      this.opcode = opcode;
+      this.compressed = rsv1;
+    }
+    if (this.opcode === Opcode.TEXT && !this.compressed) {
+      if (this.utf8 === null) this.utf8 = new Utf8Stream();
+      if (!this.utf8.push(piece)) {
+        this.reset();
+        this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
+        return;
+      }
+    } else if (piece.length > 0) {
+      this.pieces.push(piece);
+      this.length += piece.length;
+    }
+    if (!(frameEnd && fin)) return;
+
+    if (this.opcode === Opcode.TEXT && !this.compressed) {
+      const text = (this.utf8 as Utf8Stream).end();
+      this.reset();
+      if (text === null) {
+        this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Text message ends inside a UTF-8 sequence"));
+      } else {
+        this.sink.onMessage(text);
+      }
+      return;
+    }
+    const payload = concatBytes(this.pieces, this.length);
+    const messageOpcode = this.opcode, compressed = this.compressed;
+    this.reset();
+    this.deliverWhole(payload, messageOpcode, compressed);
+  }
+
+  private deliverWhole(payload: Uint8Array, opcode: number, compressed: boolean): void {
+    if (compressed) {
+      if (this.decodeCompressed === null) {
+        this.sink.onMessageError(new ProtocolError(CloseCode.PROTOCOL_ERROR, "Compressed message with no extension to decode it"));
+        return;
+      }
+      try {
+        payload = this.decodeCompressed(payload);
+      } catch (error) {
+        this.sink.onMessageError(error instanceof ProtocolError ? error
+          : new ProtocolError(CloseCode.INVALID_DATA, `Could not decode a compressed message: ${(error as Error).message}`));
+        return;
+      }
+    }
+    if (opcode === Opcode.BINARY) {
+      this.sink.onMessage(payload);
+      return;
+    }
+    const text = decodeUtf8(payload);
+    if (text === null) {
+      this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
+    } else {
+      this.sink.onMessage(text);
+    }
+  }
+
+  private reset(): void {
+    this.opcode = 0;
+    this.compressed = false;
+    this.pieces = [];
+    this.length = 0;
+    this.utf8 = null;
+  }
+}

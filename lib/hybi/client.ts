@@ -1,0 +1,86 @@
+/**
+ * An RFC 6455 client connection: writes the opening handshake, checks the server's answer, then
+ * speaks frames (masked, RFC 6455 §5.3).
+ */
+import { CLOSED, CONNECTING } from "../base.js";
+import { HandshakeError } from "../errors.js";
+import { HeadReader, type ResponseHead } from "../http/head.js";
+import { type HeaderMap, normalizeHeaders } from "../http/headers.js";
+import type { ClientOptions, DriverIO } from "../options.js";
+import { CloseCode } from "./close.js";
+import { HybiDriver } from "./driver.js";
+import { checkHybiResponse, generateKey, hybiRequest } from "./handshake-client.js";
+
+export class HybiClientDriver extends HybiDriver {
+  readonly url: string;
+  /** The status code of the server's response, once it has been read. */
+  statusCode: number | undefined = undefined;
+  /** The headers of the server's response (lower-case names), once they have been read. */
+  headers: HeaderMap = Object.create(null);
+
+  protected readonly parsedUrl: URL;
+  protected readonly key = generateKey();
+  protected readonly protocols: readonly string[];
+  private readonly origin: string | undefined;
+  private readonly reader: HeadReader<ResponseHead>;
+
+  constructor(url: string | URL, io: DriverIO, options: ClientOptions = {}) {
+    super(io, options, true);
+    this.parsedUrl = new URL(String(url));
+    if (this.parsedUrl.protocol !== "ws:" && this.parsedUrl.protocol !== "wss:") {
+      throw new TypeError(`A WebSocket URL must be ws: or wss:, not ${this.parsedUrl.protocol}`);
+    }
+    this.url = this.parsedUrl.href;
+    this.protocols = options.protocols ?? [];
+    for (const protocol of this.protocols) {
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol)) throw new TypeError(`Invalid subprotocol name: ${protocol}`);
+    }
+    this.origin = options.origin;
+    this.reader = new HeadReader<ResponseHead>("response", options.maxHeaderSize);
+    for (const [name, value] of Object.entries(normalizeHeaders(options.headers))) this.setHeader(name, value);
+  }
+
+  /** Writes the opening handshake request. */
+  start(): boolean {
+    if (this.started || this.readyState !== CONNECTING) return false;
+    this.started = true;
+    const request = hybiRequest({
+      url: this.parsedUrl,
+      key: this.key,
+      protocols: this.protocols,
+      extensions: "",
+      origin: this.origin,
+      custom: this.customHeaders,
+    });
+    this.io.write(new TextEncoder().encode(request));
+    return true;
+  }
+
+  protected parseConnecting(chunk: Uint8Array): void {
+    const result = this.reader.push(chunk);
+    if (result.kind === "partial") return;
+    if (result.kind === "error") {
+      this.failHandshake(new HandshakeError(this.statusCode ?? 0, result.message));
+      return;
+    }
+    const response = result.head;
+    this.statusCode = response.statusCode;
+    this.headers = response.headers;
+    try {
+      this.protocol = checkHybiResponse(response, this.key, this.protocols);
+    } catch (error) {
+      this.failHandshake(error as HandshakeError);
+      return;
+    }
+    this.open();
+    if (result.rest.length > 0) this.parse(result.rest);
+  }
+
+  protected failHandshake(error: HandshakeError): void {
+    this.readyState = CLOSED;
+    this.parser.stop();
+    this.dropQueue();
+    this.emit("error", error);
+    this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
+  }
+}

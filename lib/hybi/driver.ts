@@ -1,0 +1,230 @@
+/**
+ * The RFC 6455 connection once the opening handshake is done (and the parts of it both roles
+ * share): frames in through the parser and assembler, frames out through the framer, the ping/pong
+ * bookkeeping, and the closing handshake of §7.
+ */
+import type { Emitter } from "mitt";
+import { BaseDriver, CLOSED, CLOSING, CONNECTING, OPEN } from "../base.js";
+import { ProtocolError } from "../errors.js";
+import type { DriverEvents } from "../events.js";
+import type { DriverIO, DriverOptions } from "../options.js";
+import { resolveMaxLength } from "../options.js";
+import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
+import { decodeUtf8 } from "../util/utf8.js";
+import { MessageAssembler, type MessageSink } from "./assembler.js";
+import { CloseCode, isValidCloseCode } from "./close.js";
+import { Framer } from "./framer.js";
+import { FrameParser, type FrameSink, Opcode } from "./parser.js";
+
+/** What a user may pass as a ping, pong or close payload. */
+export type Payload = string | Uint8Array | ArrayBuffer;
+
+export abstract class HybiDriver extends BaseDriver implements FrameSink, MessageSink {
+  readonly version: string = "hybi-13";
+
+  protected readonly maxLength: number;
+  protected readonly parser: FrameParser;
+  protected readonly assembler: MessageAssembler;
+  protected readonly framer: Framer;
+  private closeSent = false;
+  private readonly pongCallbacks = new Map<string, Array<() => void>>();
+
+  constructor(io: DriverIO, options: DriverOptions, isClient: boolean, emitter?: Emitter<DriverEvents>) {
+    super(io, emitter);
+    this.maxLength = resolveMaxLength(options);
+    // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
+    this.parser = new FrameParser(this, { expectMasked: !isClient, maxLength: this.maxLength });
+    this.assembler = new MessageAssembler(this);
+    this.framer = new Framer(io, isClient);
+  }
+
+  abstract start(): boolean;
+
+  /** Bytes read while still connecting: the handshake (client) or early frames (server). */
+  protected abstract parseConnecting(chunk: Uint8Array): void;
+
+  /**
+   * Feeds bytes read from the transport. Never throws on what the peer sent: bad input becomes an
+   * `error` event and a close. Payloads are unmasked in place and messages may be views of `chunk`,
+   * so hand over a buffer the transport will not reuse.
+   */
+  parse(chunk: ByteSource): void {
+    if (this.readyState === CLOSED) return;
+    const bytes = toBytes(chunk);
+    if (this.readyState === CONNECTING) this.parseConnecting(bytes);
+    else this.parser.parse(bytes);
+  }
+
+  text(message: string): boolean {
+    return this.sendOrQueue(() => this.framer.text(Opcode.TEXT, message));
+  }
+
+  binary(message: ByteSource): boolean {
+    const bytes = toBytes(message);
+    return this.sendOrQueue(() => this.framer.frame(Opcode.BINARY, bytes));
+  }
+
+  /**
+   * Sends a ping; `onPong` runs when a pong with the same payload comes back. False if the payload
+   * is over 125 bytes (RFC 6455 §5.5) or the connection is closing.
+   */
+  ping(payload: Payload = EMPTY, onPong?: () => void): boolean {
+    const bytes = payloadBytes(payload);
+    if (bytes.length > 125) return false;
+    return this.sendOrQueue(() => {
+      if (onPong) {
+        const key = latin1Decode(bytes);
+        const waiting = this.pongCallbacks.get(key);
+        if (waiting) waiting.push(onPong);
+        else this.pongCallbacks.set(key, [onPong]);
+      }
+      this.framer.frame(Opcode.PING, bytes);
+    });
+  }
+
+  /** Sends an unsolicited pong (pings are answered automatically). */
+  pong(payload: Payload = EMPTY): boolean {
+    const bytes = payloadBytes(payload);
+    if (bytes.length > 125) return false;
+    return this.sendOrQueue(() => this.framer.frame(Opcode.PONG, bytes));
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2); `close` fires when the peer answers. Before the
+   * connection opens it closes at once. False if already closing, if `code` may not be sent
+   * (§7.4.1), or if the reason is over 123 bytes of UTF-8.
+   */
+  close(reason = "", code: number = CloseCode.NORMAL): boolean {
+    if (this.readyState === CONNECTING) {
+      this.readyState = CLOSED;
+      this.dropQueue();
+      this.emit("close", { code, reason });
+      return true;
+    }
+    if (this.readyState !== OPEN) return false;
+    const reasonBytes = utf8Encode(reason);
+    if (!isValidCloseCode(code) || reasonBytes.length > 123) return false;
+    this.sendClose(code, reasonBytes);
+    this.readyState = CLOSING;
+    return true;
+  }
+
+  /** The transport has closed. Emits `close` (1006) unless the closing handshake already finished. */
+  end(): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    this.parser.stop();
+    this.dropQueue();
+    this.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
+  }
+
+  /** Called by subclasses once the handshake succeeds. */
+  protected open(): void {
+    this.readyState = OPEN;
+    this.emit("open", {});
+    this.flushQueue();
+  }
+
+  // --- FrameSink and MessageSink -------------------------------------------------------------
+
+  onData(piece: Uint8Array, opcode: number, fin: boolean, rsv1: boolean, frameEnd: boolean): void {
+    this.assembler.push(piece, opcode, fin, rsv1, frameEnd);
+  }
+
+  onMessage(data: string | Uint8Array): void {
+    this.emit("message", { data });
+  }
+
+  onMessageError(error: ProtocolError): void {
+    this.fail(error);
+  }
+
+  onProtocolError(error: ProtocolError): void {
+    this.fail(error);
+  }
+
+  onControl(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.CLOSE) {
+      this.receiveClose(payload);
+    } else if (opcode === Opcode.PING) {
+      // RFC 6455 §5.5.2: answer with a pong carrying the same data, unless we have sent a close.
+      if (this.readyState === OPEN) this.framer.frame(Opcode.PONG, payload);
+      this.emit("ping", { data: payload });
+    } else {
+      this.emit("pong", { data: payload });
+      const key = latin1Decode(payload);
+      const waiting = this.pongCallbacks.get(key);
+      if (waiting) {
+        this.pongCallbacks.delete(key);
+        for (const callback of waiting) callback();
+      }
+    }
+  }
+
+  /** RFC 6455 §5.5.1 and §7.1.5: read the status code and reason, answer if we have not closed. */
+  private receiveClose(payload: Uint8Array): void {
+    let code: number = CloseCode.NO_STATUS;
+    let reason = "";
+    if (payload.length === 1) {
+      return this.fail(new ProtocolError(CloseCode.PROTOCOL_ERROR, "Close frame with a 1-byte payload"));
+    }
+    if (payload.length >= 2) {
+      code = (payload[0] << 8) | payload[1];
+      if (!isValidCloseCode(code)) {
+        return this.fail(new ProtocolError(CloseCode.PROTOCOL_ERROR, `Invalid close code ${code}`));
+      }
+      const text = decodeUtf8(payload.subarray(2));
+      if (text === null) return this.fail(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in close reason"));
+      reason = text;
+    }
+    // §5.5.1: after a close frame nothing more is read.
+    this.parser.stop();
+    // §5.5.1: answer a close we did not start, echoing its status code (an empty close gets an empty one).
+    if (!this.closeSent) this.sendClose(code === CloseCode.NO_STATUS ? null : code, EMPTY);
+    this.readyState = CLOSED;
+    this.dropQueue();
+    this.emit("close", { code, reason });
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): a close frame with the error's code, unless one was
+   * sent already, then `error` and `close`.
+   */
+  protected fail(error: ProtocolError): void {
+    if (this.readyState === CLOSED) return;
+    this.parser.stop();
+    if (this.readyState === OPEN || this.readyState === CLOSING) {
+      if (!this.closeSent) this.sendClose(error.code, truncateUtf8(error.message, 123));
+    }
+    this.readyState = CLOSED;
+    this.dropQueue();
+    this.emit("error", error);
+    this.emit("close", { code: error.code, reason: error.message });
+  }
+
+  private sendClose(code: number | null, reason: Uint8Array): void {
+    this.closeSent = true;
+    if (code === null) {
+      this.framer.frame(Opcode.CLOSE, EMPTY);
+      return;
+    }
+    const payload = new Uint8Array(2 + reason.length);
+    payload[0] = code >>> 8;
+    payload[1] = code & 0xff;
+    payload.set(reason, 2);
+    this.framer.frame(Opcode.CLOSE, payload);
+  }
+}
+
+function payloadBytes(payload: Payload): Uint8Array {
+  return typeof payload === "string" ? utf8Encode(payload) : toBytes(payload);
+}
+
+/** The UTF-8 bytes of `text`, cut to at most `limit` bytes on a character boundary. */
+function truncateUtf8(text: string, limit: number): Uint8Array {
+  const bytes = utf8Encode(text);
+  if (bytes.length <= limit) return bytes;
+  let end = limit;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}

@@ -1,0 +1,63 @@
+/**
+ * The client's side of the RFC 6455 §4.1 opening handshake: the request, and the checks on the
+ * server's response.
+ */
+import { HandshakeError } from "../errors.js";
+import { type HeaderMap, hasToken, serializeHead } from "../http/headers.js";
+import type { ResponseHead } from "../http/head.js";
+import { base64Encode } from "../util/base64.js";
+import { randomBytes } from "../util/random.js";
+import { acceptKey } from "./accept.js";
+
+export function generateKey(): string {
+  // RFC 6455 §4.1: "a randomly selected 16-byte value", base64-encoded.
+  return base64Encode(randomBytes(16));
+}
+
+export interface ClientRequestParts {
+  url: URL;
+  key: string;
+  protocols: readonly string[];
+  extensions: string;
+  origin?: string;
+  custom: ReadonlyArray<readonly [string, string]>;
+}
+
+export function hybiRequest(parts: ClientRequestParts): string {
+  const { url } = parts;
+  const path = (url.pathname || "/") + url.search;
+  const headers: Array<readonly [string, string]> = [
+    ["Host", url.host],
+    ["Upgrade", "websocket"],
+    ["Connection", "Upgrade"],
+    ["Sec-WebSocket-Key", parts.key],
+    ["Sec-WebSocket-Version", "13"],
+  ];
+  if (parts.protocols.length > 0) headers.push(["Sec-WebSocket-Protocol", parts.protocols.join(", ")]);
+  if (parts.extensions) headers.push(["Sec-WebSocket-Extensions", parts.extensions]);
+  if (parts.origin) headers.push(["Origin", parts.origin]);
+  if (url.username || url.password) {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers.push(["Authorization", `Basic ${base64Encode(new TextEncoder().encode(credentials))}`]);
+  }
+  return serializeHead(`GET ${path} HTTP/1.1`, [...headers, ...parts.custom]);
+}
+
+/** Checks a response against RFC 6455 §4.1; returns the subprotocol chosen, or throws a `HandshakeError`. */
+export function checkHybiResponse(response: ResponseHead, key: string, protocols: readonly string[]): string {
+  const headers: HeaderMap = response.headers;
+  const status = response.statusCode;
+  if (status !== 101) {
+    throw new HandshakeError(status, `Unexpected response code: ${status}${response.statusMessage ? " " + response.statusMessage : ""}`);
+  }
+  if (!hasToken(headers["upgrade"], "websocket")) throw new HandshakeError(status, "Upgrade header must be 'websocket'");
+  if (!hasToken(headers["connection"], "upgrade")) throw new HandshakeError(status, "Connection header must contain 'Upgrade'");
+  if ((headers["sec-websocket-accept"] ?? "").trim() !== acceptKey(key)) {
+    throw new HandshakeError(status, "Sec-WebSocket-Accept mismatch");
+  }
+  const protocol = (headers["sec-websocket-protocol"] ?? "").trim();
+  if (protocol && !protocols.includes(protocol)) {
+    throw new HandshakeError(status, `Sec-WebSocket-Protocol '${protocol}' was not offered`);
+  }
+  return protocol;
+}

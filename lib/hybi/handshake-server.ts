@@ -1,0 +1,88 @@
+/**
+ * The server's side of the RFC 6455 §4.2 opening handshake: checking the client's request and
+ * writing the 101 response, or the error response that refuses it.
+ */
+import { HandshakeError } from "../errors.js";
+import { type HeaderMap, hasToken, serializeHead, splitList } from "../http/headers.js";
+import { base64Decode } from "../util/base64.js";
+import { acceptKey } from "./accept.js";
+
+/** The versions served with RFC 6455 framing: 13, and 7 and 8 whose framing is the same (as ws and websocket-driver do). */
+export const SUPPORTED_VERSIONS = ["13", "8", "7"];
+
+export interface ParsedRequest {
+  method: string;
+  url: string;
+  httpVersion?: string;
+  headers: HeaderMap;
+}
+
+/** Checks a request against RFC 6455 §4.2.1; throws a `HandshakeError` with the status to answer. */
+export function checkHybiRequest(request: ParsedRequest): void {
+  const { headers } = request;
+  if (request.method !== "GET") throw new HandshakeError(400, `Opening handshake must use GET, not ${request.method}`);
+  if (request.httpVersion !== undefined && !/^(1\.[1-9]|[2-9]\.\d)$/.test(request.httpVersion)) {
+    throw new HandshakeError(400, `Opening handshake must be HTTP/1.1 or later, not HTTP/${request.httpVersion}`);
+  }
+  if (!hasToken(headers["upgrade"], "websocket")) {
+    throw new HandshakeError(400, "Upgrade header must be 'websocket'");
+  }
+  if (!hasToken(headers["connection"], "upgrade")) {
+    throw new HandshakeError(400, "Connection header must contain 'Upgrade'");
+  }
+  const version = (headers["sec-websocket-version"] ?? "").trim();
+  if (!SUPPORTED_VERSIONS.includes(version)) {
+    throw new HandshakeError(426, version === ""
+      ? "Missing Sec-WebSocket-Version header"
+      : `Unsupported Sec-WebSocket-Version: ${version}`);
+  }
+  const key = (headers["sec-websocket-key"] ?? "").trim();
+  const decoded = base64Decode(key);
+  if (decoded === null || decoded.length !== 16) {
+    throw new HandshakeError(400, "Sec-WebSocket-Key must be base64 of 16 bytes");
+  }
+}
+
+/** The server's first preference that the client offered (RFC 6455 §4.2.2 step 5.4), or "". */
+export function selectProtocol(offered: string | undefined, accepted: readonly string[]): string {
+  const offers = splitList(offered);
+  return accepted.find((protocol) => offers.includes(protocol)) ?? "";
+}
+
+export function hybiResponse(
+  key: string,
+  protocol: string,
+  extensions: string,
+  custom: ReadonlyArray<readonly [string, string]>,
+): string {
+  const headers: Array<readonly [string, string]> = [
+    ["Upgrade", "websocket"],
+    ["Connection", "Upgrade"],
+    ["Sec-WebSocket-Accept", acceptKey(key.trim())],
+  ];
+  if (protocol) headers.push(["Sec-WebSocket-Protocol", protocol]);
+  if (extensions) headers.push(["Sec-WebSocket-Extensions", extensions]);
+  return serializeHead("HTTP/1.1 101 Switching Protocols", [...headers, ...custom]);
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  426: "Upgrade Required",
+  431: "Request Header Fields Too Large",
+};
+
+/** The response that refuses a handshake: the status, a plain-text body saying why, and `Connection: close`. */
+export function errorResponse(status: number, message: string): Uint8Array {
+  const body = new TextEncoder().encode(message);
+  const headers: Array<readonly [string, string]> = [
+    ["Content-Type", "text/plain; charset=utf-8"],
+    ["Content-Length", String(body.length)],
+    ["Connection", "close"],
+  ];
+  if (status === 426) headers.push(["Sec-WebSocket-Version", SUPPORTED_VERSIONS.join(", ")]);
+  const head = new TextEncoder().encode(serializeHead(`HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}`, headers));
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}

@@ -1,0 +1,250 @@
+/**
+ * The RFC 6455 §5.2 frame parser: an explicit state machine over the bytes handed to `parse`, in
+ * any split, one byte at a time included.
+ *
+ * - A frame header is read straight out of the input when it is all there, and gathered into a
+ *   14-byte scratch buffer only when it straddles two chunks.
+ * - A data frame's payload is never copied here: each piece of it that arrives is unmasked in place
+ *   and handed on as a `subarray` of the input, so a text message can be UTF-8-checked while it is
+ *   still arriving (RFC 6455 §8.1 "fail fast") and the assembler copies at most once.
+ * - Control frames (at most 125 bytes) are handed on whole.
+ * - Every rule a frame header can break is checked before any of its payload is accepted, so a
+ *   length over `maxLength` fails with 1009 before a byte of it is buffered.
+ */
+import { ProtocolError } from "../errors.js";
+import { applyMask } from "../util/mask.js";
+import { CloseCode } from "./close.js";
+
+export const Opcode = {
+  CONTINUATION: 0x0,
+  TEXT: 0x1,
+  BINARY: 0x2,
+  CLOSE: 0x8,
+  PING: 0x9,
+  PONG: 0xa,
+} as const;
+
+/** Where the parsed frames go. */
+export interface FrameSink {
+  /**
+   * A piece of a data frame's payload, already unmasked. `opcode`, `fin` and `rsv1` are the
+   * frame's; `frameEnd` is true on the frame's last piece (an empty frame has one empty piece).
+   */
+  onData(piece: Uint8Array, opcode: number, fin: boolean, rsv1: boolean, frameEnd: boolean): void;
+  /** A whole control frame (close, ping, pong). */
+  onControl(opcode: number, payload: Uint8Array): void;
+  /** The peer broke a framing rule; the parser has stopped. */
+  onProtocolError(error: ProtocolError): void;
+}
+
+export interface FrameParserOptions {
+  /** Frames must be masked (a server reading a client) or must not be (a client). RFC 6455 §5.1. */
+  expectMasked: boolean;
+  /** Largest message, all its fragments together, in bytes. */
+  maxLength: number;
+}
+
+const HEADER = 0;
+const PAYLOAD = 1;
+const STOPPED = 2;
+
+export class FrameParser {
+  /** RSV bits (0x40 RSV1, 0x20 RSV2, 0x10 RSV3) that negotiated extensions allow on a message's first frame. */
+  allowedRsv = 0;
+  maxLength: number;
+
+  private readonly expectMasked: boolean;
+  private state = HEADER;
+
+  // The frame being read.
+  private fin = false;
+  private rsv1 = false;
+  private opcode = 0;
+  private masked = false;
+  private readonly maskingKey = new Uint8Array(4);
+  /** Payload bytes of the current frame seen so far: also the masking key's position. */
+  private received = 0;
+  private payloadLength = 0;
+  private control: Uint8Array | null = null;
+
+  // The message being read: its opcode while a fragmented message is open, and its length so far.
+  private openMessage = 0;
+  private messageLength = 0;
+
+  // A header that straddles chunks is gathered here.
+  private readonly scratch = new Uint8Array(14);
+  private scratchLength = 0;
+
+  constructor(private readonly sink: FrameSink, options: FrameParserOptions) {
+    this.expectMasked = options.expectMasked;
+    this.maxLength = options.maxLength;
+  }
+
+  /** Stops reading: later input is ignored (after a close frame, or a failure). */
+  stop(): void {
+    this.state = STOPPED;
+  }
+
+  get stopped(): boolean {
+    return this.state === STOPPED;
+  }
+
+  /** Whether a fragmented message is open (its first frame seen, not yet its last). */
+  get inMessage(): boolean {
+    return this.openMessage !== 0;
+  }
+
+  parse(chunk: Uint8Array): void {
+    const length = chunk.length;
+    let pos = 0;
+    while (this.state !== STOPPED) {
+      if (this.state === HEADER) {
+        if (pos >= length) return;
+        if (this.scratchLength === 0 && length - pos >= 2) {
+          const size = headerSize(chunk[pos + 1]);
+          if (length - pos >= size) {
+            if (!this.readHeader(chunk, pos)) return;
+            pos += size;
+            continue;
+          }
+        }
+        pos = this.gatherHeader(chunk, pos);
+        if (this.scratchLength < 2 || this.scratchLength < headerSize(this.scratch[1])) return;
+        this.scratchLength = 0;
+        if (!this.readHeader(this.scratch, 0)) return;
+      } else {
+        // PAYLOAD: a zero-length frame gets here too, and finishes without reading input.
+        const wanted = this.payloadLength - this.received;
+        if (wanted > 0 && pos >= length) return;
+        const take = wanted < length - pos ? wanted : length - pos;
+        const piece = chunk.subarray(pos, pos + take);
+        if (this.masked && take > 0) applyMask(piece, this.maskingKey, this.received & 3);
+        pos += take;
+        this.received += take;
+        const frameEnd = this.received === this.payloadLength;
+        if (frameEnd) this.state = HEADER;
+        if (this.opcode >= 8) {
+          this.gatherControl(piece, frameEnd);
+        } else {
+          if (frameEnd && this.fin) this.openMessage = 0;
+          this.sink.onData(piece, this.opcode, this.fin, this.rsv1, frameEnd);
+        }
+      }
+    }
+  }
+
+  /** Copies header bytes into the scratch buffer; returns the new input position. */
+  private gatherHeader(chunk: Uint8Array, pos: number): number {
+    const scratch = this.scratch;
+    while (pos < chunk.length) {
+      const need = this.scratchLength < 2 ? 2 : headerSize(scratch[1]);
+      if (this.scratchLength >= need) break;
+      scratch[this.scratchLength++] = chunk[pos++];
+    }
+    return pos;
+  }
+
+  private gatherControl(piece: Uint8Array, frameEnd: boolean): void {
+    if (frameEnd && this.control === null) {
+      this.sink.onControl(this.opcode, piece);
+      return;
+    }
+    if (this.control === null) this.control = new Uint8Array(this.payloadLength);
+    this.control.set(piece, this.received - piece.length);
+    if (frameEnd) {
+      const payload = this.control;
+      this.control = null;
+      this.sink.onControl(this.opcode, payload);
+    }
+  }
+
+  /** Reads and checks a complete header at `at`; returns false if the frame is refused. */
+  private readHeader(bytes: Uint8Array, at: number): boolean {
+    const b0 = bytes[at], b1 = bytes[at + 1];
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = b0 & 0x70;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    let payloadLength = b1 & 0x7f;
+    let offset = at + 2;
+
+    if (opcode >= 8) {
+      // RFC 6455 §5.5: control frames are never fragmented and carry at most 125 bytes.
+      if (opcode > Opcode.PONG) return this.fail(CloseCode.PROTOCOL_ERROR, `Unknown opcode 0x${opcode.toString(16)}`);
+      if (!fin) return this.fail(CloseCode.PROTOCOL_ERROR, `Fragmented control frame (opcode 0x${opcode.toString(16)})`);
+      if (payloadLength > 125) {
+        return this.fail(CloseCode.PROTOCOL_ERROR, "Control frame payload is longer than 125 bytes");
+      }
+      // RFC 6455 §5.2: RSV bits are for extensions, and no extension here defines them on control frames.
+      if (rsv !== 0) return this.fail(CloseCode.PROTOCOL_ERROR, `RSV bits 0x${rsv.toString(16)} set on a control frame`);
+    } else if (opcode === Opcode.CONTINUATION) {
+      // RFC 6455 §5.4: a continuation frame continues an open fragmented message.
+      if (this.openMessage === 0) return this.fail(CloseCode.PROTOCOL_ERROR, "Continuation frame with no message to continue");
+      // RFC 7692 §6.1: extensions mark a message on its first frame only.
+      if (rsv !== 0) return this.fail(CloseCode.PROTOCOL_ERROR, `RSV bits 0x${rsv.toString(16)} set on a continuation frame`);
+    } else if (opcode <= Opcode.BINARY) {
+      if (this.openMessage !== 0) {
+        return this.fail(CloseCode.PROTOCOL_ERROR, "New data frame while a fragmented message is unfinished");
+      }
+      // RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings".
+      if ((rsv & ~this.allowedRsv) !== 0) {
+        return this.fail(CloseCode.PROTOCOL_ERROR, `RSV bits 0x${(rsv & ~this.allowedRsv).toString(16)} set with no extension to define them`);
+      }
+    } else {
+      return this.fail(CloseCode.PROTOCOL_ERROR, `Unknown opcode 0x${opcode.toString(16)}`);
+    }
+
+    // RFC 6455 §5.1: clients mask every frame; servers mask none.
+    if (masked !== this.expectMasked) {
+      return this.fail(CloseCode.PROTOCOL_ERROR, masked ? "Masked frame from a server" : "Unmasked frame from a client");
+    }
+
+    if (payloadLength === 126) {
+      payloadLength = (bytes[offset] << 8) | bytes[offset + 1];
+      offset += 2;
+    } else if (payloadLength === 127) {
+      const high = ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+      const low = ((bytes[offset + 4] << 24) | (bytes[offset + 5] << 16) | (bytes[offset + 6] << 8) | bytes[offset + 7]) >>> 0;
+      // RFC 6455 §5.2: "the most significant bit MUST be 0".
+      if (high >= 0x80000000) return this.fail(CloseCode.PROTOCOL_ERROR, "64-bit payload length has its most significant bit set");
+      payloadLength = high * 0x100000000 + low;
+      offset += 8;
+    }
+
+    if (opcode < 8) {
+      const messageLength = (opcode === Opcode.CONTINUATION ? this.messageLength : 0) + payloadLength;
+      if (messageLength > this.maxLength) {
+        return this.fail(CloseCode.TOO_LARGE, `Message of ${messageLength} bytes or more exceeds maxLength (${this.maxLength})`);
+      }
+      this.messageLength = messageLength;
+      if (opcode !== Opcode.CONTINUATION) this.openMessage = opcode;
+      this.rsv1 = opcode === Opcode.CONTINUATION ? this.rsv1 : (rsv & 0x40) !== 0;
+    }
+
+    if (masked) {
+      this.maskingKey[0] = bytes[offset];
+      this.maskingKey[1] = bytes[offset + 1];
+      this.maskingKey[2] = bytes[offset + 2];
+      this.maskingKey[3] = bytes[offset + 3];
+    }
+    this.fin = fin;
+    this.opcode = opcode;
+    this.masked = masked;
+    this.payloadLength = payloadLength;
+    this.received = 0;
+    this.state = PAYLOAD;
+    return true;
+  }
+
+  private fail(code: number, message: string): false {
+    this.state = STOPPED;
+    this.sink.onProtocolError(new ProtocolError(code, message));
+    return false;
+  }
+}
+
+/** The size of a frame header from its second byte: 2, plus 2 or 8 for the length, plus 4 for the key. */
+function headerSize(b1: number): number {
+  const length7 = b1 & 0x7f;
+  return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}

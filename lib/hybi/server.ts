@@ -1,0 +1,72 @@
+/**
+ * An RFC 6455 server connection for a request that has been read (by our own HTTP reader or by the
+ * embedder's HTTP stack).
+ */
+import type { Emitter } from "mitt";
+import { CLOSED, CONNECTING } from "../base.js";
+import { HandshakeError, ProtocolError } from "../errors.js";
+import type { DriverEvents } from "../events.js";
+import type { DriverIO, ServerOptions } from "../options.js";
+import { CloseCode } from "./close.js";
+import { HybiDriver } from "./driver.js";
+import { type ParsedRequest, checkHybiRequest, errorResponse, hybiResponse, selectProtocol } from "./handshake-server.js";
+
+export class HybiServerDriver extends HybiDriver {
+  override readonly version: string;
+  readonly request: ParsedRequest;
+
+  private readonly protocols: readonly string[];
+  private readonly maxEarlyBytes: number;
+  /** Frames that arrive before `start()` answers the handshake wait here, up to a limit. */
+  private early: Uint8Array[] = [];
+  private earlyBytes = 0;
+
+  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
+    super(io, options, false, emitter);
+    this.request = request;
+    this.protocols = options.protocols ?? [];
+    const version = (request.headers["sec-websocket-version"] ?? "13").trim();
+    this.version = `hybi-${/^\d+$/.test(version) ? version : "13"}`;
+    this.maxEarlyBytes = this.maxLength + 14;
+  }
+
+  /** Answers the handshake: 101 and `open`, or an error status, `error` and `close`. */
+  start(): boolean {
+    if (this.started || this.readyState !== CONNECTING) return false;
+    this.started = true;
+    try {
+      checkHybiRequest(this.request);
+    } catch (error) {
+      this.refuse(error as HandshakeError);
+      return false;
+    }
+    const headers = this.request.headers;
+    this.protocol = selectProtocol(headers["sec-websocket-protocol"], this.protocols);
+    const response = hybiResponse(headers["sec-websocket-key"], this.protocol, "", this.customHeaders);
+    this.io.write(new TextEncoder().encode(response));
+    this.open();
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) this.parse(chunk);
+    return true;
+  }
+
+  /** Writes the error response, then emits `error` and `close` (1002) as websocket-driver does. */
+  refuse(error: HandshakeError): void {
+    this.io.write(errorResponse(error.status, error.message));
+    this.readyState = CLOSED;
+    this.dropQueue();
+    this.emit("error", error);
+    this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
+  }
+
+  protected parseConnecting(chunk: Uint8Array): void {
+    this.earlyBytes += chunk.length;
+    if (this.earlyBytes > this.maxEarlyBytes) {
+      this.early = [];
+      this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
+      return;
+    }
+    this.early.push(chunk);
+  }
+}

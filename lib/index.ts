@@ -1,0 +1,15 @@
+/**
+ * wsdriver: a sans-I/O WebSocket protocol driver.
+ * @packageDocumentation
+ */
+export { Driver } from "./driver.js";
+export type { ClientDriver, HttpRequest, Payload, ServerDriver } from "./types.js";
+export type { ReadyState } from "./base.js";
+export type {
+  CloseEvent, ConnectEvent, DriverEventHandler, DriverEventType, DriverEvents, MessageEvent, OpenEvent, PingEvent, PongEvent,
+} from "./events.js";
+export type { ClientOptions, DriverIO, DriverOptions, RequestLike, ServerOptions } from "./options.js";
+export type { HeaderMap, HeadersInput, HeaderRecord } from "./http/headers.js";
+export type { ByteSource } from "./util/bytes.js";
+export { HandshakeError, ProtocolError } from "./errors.js";
+export { CloseCode, isValidCloseCode } from "./hybi/close.js";

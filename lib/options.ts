@@ -1,0 +1,49 @@
+/**
+ * Options and the I/O contract shared by every driver.
+ */
+import type { HeadersInput } from "./http/headers.js";
+
+/** Where a driver's outgoing bytes go. A Node `net.Socket` satisfies it as it is. */
+export interface DriverIO {
+  write(chunk: Uint8Array): unknown;
+}
+
+export interface DriverOptions {
+  /** Largest incoming message in bytes, all fragments together. Default 2^26 − 1 (64 MiB less a byte). */
+  maxLength?: number;
+  /** Subprotocols offered (client) or accepted (server), in order of preference. */
+  protocols?: readonly string[];
+  /** Largest HTTP head accepted during the opening handshake, in bytes. Default 16 KiB. */
+  maxHeaderSize?: number;
+}
+
+export interface ServerOptions extends DriverOptions {
+  /** Serve the old hixie-75 and hixie-76 drafts too. Off by default: they have no masking and weak framing. */
+  allowDrafts?: boolean;
+  /** The connection is over TLS, so locations the drafts send back are `wss:`. A sans-I/O driver cannot see this. */
+  secure?: boolean;
+}
+
+export interface ClientOptions extends DriverOptions {
+  /** Sent as the `Origin` header. */
+  origin?: string;
+  /** Extra headers for the opening handshake (same as calling `setHeader` for each). */
+  headers?: HeadersInput;
+}
+
+export const DEFAULT_MAX_LENGTH = 2 ** 26 - 1;
+
+/** A request as the embedder's HTTP stack parsed it: Node's `IncomingMessage`, a web `Request`, or a plain object. */
+export interface RequestLike {
+  method?: string;
+  url?: string;
+  headers: HeadersInput;
+  /** Bytes that followed the head, if the HTTP stack read them (the 8-byte body of a hixie-76 request). */
+  body?: Uint8Array;
+}
+
+export function resolveMaxLength(options: DriverOptions): number {
+  const value = options.maxLength ?? DEFAULT_MAX_LENGTH;
+  if (!(value >= 0)) throw new RangeError(`maxLength must be a non-negative number, got ${value}`);
+  return value;
+}

@@ -1,0 +1,65 @@
+/**
+ * The public shape of a driver, whichever protocol version it speaks.
+ */
+import type { ReadyState } from "./base.js";
+import type { DriverEventHandler, DriverEventType } from "./events.js";
+import type { HeaderMap } from "./http/headers.js";
+import type { ByteSource } from "./util/bytes.js";
+
+/** What a user may pass as a ping, pong or close payload. */
+export type Payload = string | Uint8Array | ArrayBuffer;
+
+export interface Driver {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: ReadyState;
+  /** "hybi-13" (or "hybi-8", "hybi-7"), "hixie-76" or "hixie-75"; "" until a server knows. */
+  readonly version: string;
+  /** The negotiated subprotocol, or "". */
+  readonly protocol: string;
+
+  /** Feeds bytes read from the transport. Never throws on what the peer sent. */
+  parse(chunk: ByteSource): void;
+  /** Sends the opening handshake (client) or answers it (server). */
+  start(): boolean;
+  /** Sends a text message; queued until open. False once closing. */
+  text(message: string): boolean;
+  /** Sends a binary message; queued until open. False once closing, or where the protocol has none. */
+  binary(message: ByteSource): boolean;
+  /** Sends a ping; `onPong` runs when the matching pong arrives. False where impossible. */
+  ping(payload?: Payload, onPong?: () => void): boolean;
+  /** Sends an unsolicited pong. */
+  pong(payload?: Payload): boolean;
+  /** Starts the closing handshake. */
+  close(reason?: string, code?: number): boolean;
+  /** The transport closed: emits `close` (1006) unless the closing handshake finished. */
+  end(): void;
+  /** Adds a header to the opening handshake; before `start()` only. */
+  setHeader(name: string, value: string): boolean;
+
+  on<K extends DriverEventType>(type: K, handler: DriverEventHandler<K>): void;
+  off<K extends DriverEventType>(type: K, handler?: DriverEventHandler<K>): void;
+}
+
+/** The request a server driver answers: method, URL path and lower-case headers. */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  httpVersion?: string;
+  headers: HeaderMap;
+  /** Bytes that came with the request after its head (a hixie-76 key body), if the HTTP stack read them. */
+  body?: Uint8Array;
+}
+
+export interface ServerDriver extends Driver {
+  /** The request, once read (`connect` has fired). */
+  readonly request: HttpRequest | undefined;
+}
+
+export interface ClientDriver extends Driver {
+  /** The URL connected to. */
+  readonly url: string;
+  /** The status code of the server's response, once read. */
+  readonly statusCode: number | undefined;
+  /** The server's response headers (lower-case names), once read. */
+  readonly headers: HeaderMap;
+}
