@@ -13,3 +13,7 @@ export type { HeaderMap, HeadersInput, HeaderRecord } from "./http/headers.js";
 export type { ByteSource } from "./util/bytes.js";
 export { HandshakeError, ProtocolError } from "./errors.js";
 export { CloseCode, isValidCloseCode } from "./hybi/close.js";
+export { ProxyError } from "./proxy.js";
+export type {
+  ProxyConnectEvent, ProxyEventHandler, ProxyEventType, ProxyEvents, ProxyOptions, ProxyState, ProxyTunnel,
+} from "./proxy.js";

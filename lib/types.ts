@@ -4,6 +4,7 @@
 import type { ReadyState } from "./base.js";
 import type { DriverEventHandler, DriverEventType } from "./events.js";
 import type { HeaderMap } from "./http/headers.js";
+import type { ProxyOptions, ProxyTunnel } from "./proxy.js";
 import type { ByteSource } from "./util/bytes.js";
 
 /** What a user may pass as a ping, pong or close payload. */
@@ -62,4 +63,12 @@ export interface ClientDriver extends Driver {
   readonly statusCode: number | undefined;
   /** The server's response headers (lower-case names), once read. */
   readonly headers: HeaderMap;
+
+  /**
+   * A sans-I/O helper that opens an HTTP CONNECT tunnel through the proxy at `proxyUrl`
+   * (`http://user:password@host:port`) to this driver's server. Call its `start()`, feed it the
+   * proxy's bytes with `parse()`, and on its `connect` event call this driver's `start()`, handing
+   * the event's `rest` bytes on to the tunnelled stream. See docs/proxy.md.
+   */
+  proxy(proxyUrl: string | URL, options?: ProxyOptions): ProxyTunnel;
 }

@@ -7,6 +7,7 @@ import { HandshakeError } from "../errors.js";
 import { HeadReader, type ResponseHead } from "../http/head.js";
 import { type HeaderMap, normalizeHeaders } from "../http/headers.js";
 import type { ClientOptions, DriverIO } from "../options.js";
+import { HttpConnectProxy, type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
 import { checkHybiResponse, generateKey, hybiRequest } from "./handshake-client.js";
@@ -54,6 +55,15 @@ export class HybiClientDriver extends HybiDriver {
     });
     this.io.write(new TextEncoder().encode(request));
     return true;
+  }
+
+  /**
+   * A helper that opens a tunnel to this driver's server through an HTTP proxy (HTTP CONNECT). It
+   * writes to this driver's `io` unless `options.io` says otherwise; once it emits `connect`, call
+   * `start()` on this driver.
+   */
+  proxy(proxyUrl: string | URL, options: ProxyOptions = {}): ProxyTunnel {
+    return new HttpConnectProxy(this.parsedUrl, proxyUrl, options.io ?? this.io, options);
   }
 
   protected parseConnecting(chunk: Uint8Array): void {
