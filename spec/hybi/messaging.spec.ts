@@ -1,0 +1,152 @@
+import { Driver } from "../../lib/driver";
+import {
+  CollectingIO, bytes, clientFrame, comparable, frame, openClient, openServer, readFrames, record, requestKey, upgradeRequest,
+  upgradeResponse, utf8,
+} from "../support/wire";
+
+/** A client and a server driver wired to each other in memory. */
+function pair() {
+  const toServer: Uint8Array[] = [];
+  const toClient: Uint8Array[] = [];
+  const server = Driver.server({ write: (chunk) => toClient.push(Uint8Array.from(chunk)) });
+  const client = Driver.client("ws://localhost/", { write: (chunk) => toServer.push(Uint8Array.from(chunk)) }, { protocols: ["v2", "v1"] });
+  const serverEvents = record(server);
+  server.on("connect", () => server.start());
+  const pump = () => {
+    while (toServer.length || toClient.length) {
+      const a = toServer.shift();
+      if (a) server.parse(a);
+      const b = toClient.shift();
+      if (b) client.parse(b);
+    }
+  };
+  return { server, client, pump, serverEvents };
+}
+
+describe("the send queue before open", () => {
+  it("queues text, binary and ping before the handshake and sends them in order on open", () => {
+    const io = new CollectingIO();
+    const client = Driver.client("ws://example.com/", io);
+    expect(client.text("first")).toBe(true);
+    expect(client.binary(bytes(1, 2, 3))).toBe(true);
+    expect(client.ping("p")).toBe(true);
+    expect(client.text("last")).toBe(true);
+    client.start();
+    const key = requestKey(io.text());
+    io.take();
+    client.parse(utf8(upgradeResponse(key)));
+    const frames = readFrames(io.take());
+    expect(frames.map((f) => [f.opcode, Array.from(f.payload)])).toEqual([
+      [1, Array.from(utf8("first"))], [2, [1, 2, 3]], [9, Array.from(utf8("p"))], [1, Array.from(utf8("last"))],
+    ]);
+  });
+
+  it("queues on a server until start() answers the request", () => {
+    const io = new CollectingIO();
+    const server = Driver.server(io);
+    expect(server.text("hello")).toBe(true);
+    server.parse(utf8(upgradeRequest()));
+    expect(io.chunks).toHaveLength(0);
+    server.start();
+    const written = io.text();
+    expect(written.startsWith("HTTP/1.1 101")).toBe(true);
+    expect(written.endsWith("\x81\x05hello")).toBe(true);
+  });
+
+  it("drops the queue when the connection closes before it opens", () => {
+    const io = new CollectingIO();
+    const client = Driver.client("ws://example.com/", io);
+    const events = record(client);
+    client.text("never");
+    expect(client.close()).toBe(true);
+    expect(events).toEqual([["close", { code: 1000, reason: "" }]]);
+    expect(client.start()).toBe(false);
+    expect(io.chunks).toHaveLength(0);
+  });
+});
+
+describe("ping and pong", () => {
+  it("calls back when the pong with the same payload arrives, once", () => {
+    const { driver } = openClient();
+    const calls: string[] = [];
+    driver.ping("a", () => calls.push("a"));
+    driver.ping("b", () => calls.push("b"));
+    driver.parse(frame({ opcode: 10, payload: "b" }));
+    driver.parse(frame({ opcode: 10, payload: "x" }));
+    expect(calls).toEqual(["b"]);
+    driver.parse(frame({ opcode: 10, payload: "a" }));
+    driver.parse(frame({ opcode: 10, payload: "a" }));
+    expect(calls).toEqual(["b", "a"]);
+  });
+
+  it("refuses payloads over 125 bytes", () => {
+    const { driver, io } = openServer();
+    expect(driver.ping("x".repeat(126))).toBe(false);
+    expect(driver.pong(new Uint8Array(126))).toBe(false);
+    expect(io.chunks).toHaveLength(0);
+  });
+
+  it("sends an unsolicited pong", () => {
+    const { driver, io } = openServer();
+    expect(driver.pong("beat")).toBe(true);
+    expect(readFrames(io.take())[0]).toMatchObject({ opcode: 10, payload: utf8("beat") });
+  });
+
+  it("answers a ping while a fragmented message is in flight", () => {
+    const { driver, events, io } = openServer();
+    driver.parse(clientFrame({ opcode: 1, fin: false, payload: "a" }));
+    driver.parse(clientFrame({ opcode: 9, payload: "mid" }));
+    expect(readFrames(io.take())[0]).toMatchObject({ opcode: 10, payload: utf8("mid") });
+    driver.parse(clientFrame({ opcode: 0, payload: "b" }));
+    expect(events.map(([type]) => type)).toEqual(["ping", "message"]);
+  });
+});
+
+describe("a client and a server in memory", () => {
+  it("agree on a subprotocol and exchange every kind of message both ways", () => {
+    const { server, client, pump, serverEvents } = pair();
+    const clientEvents = record(client);
+    server.on("message", ({ data }) => (typeof data === "string" ? server.text(data.toUpperCase()) : server.binary(data.reverse())));
+    client.start();
+    pump();
+    expect(client.protocol).toBe("");
+    client.text("héllo ☃");
+    client.binary(bytes(1, 2, 3));
+    client.text("x".repeat(70000));
+    pump();
+    expect(comparable(clientEvents)).toEqual(comparable([
+      ["open", {}], ["message", { data: "HÉLLO ☃" }], ["message", { data: bytes(3, 2, 1) }], ["message", { data: "X".repeat(70000) }],
+    ]));
+    expect(serverEvents.map(([type]) => type)).toEqual(["connect", "open", "message", "message", "message"]);
+    client.close("bye", 1000);
+    pump();
+    expect(client.readyState).toBe(3);
+    expect(server.readyState).toBe(3);
+    expect(clientEvents.at(-1)).toEqual(["close", { code: 1000, reason: "" }]);
+    expect(serverEvents.at(-1)).toEqual(["close", { code: 1000, reason: "bye" }]);
+  });
+
+  it("binary accepts an ArrayBuffer", () => {
+    const { server, client, pump } = pair();
+    const got: unknown[] = [];
+    server.on("message", ({ data }) => got.push(data));
+    client.start();
+    pump();
+    client.binary(new Uint8Array([9, 8]).buffer);
+    pump();
+    expect(got).toEqual([bytes(9, 8)]);
+  });
+});
+
+describe("events", () => {
+  it("off() removes a handler", () => {
+    const { driver } = openServer();
+    const seen: string[] = [];
+    const handler = ({ data }: { data: string | Uint8Array }) => seen.push(String(data));
+    driver.on("message", handler);
+    driver.parse(clientFrame({ opcode: 1, payload: "one" }));
+    driver.off("message", handler);
+    driver.parse(clientFrame({ opcode: 1, payload: "two" }));
+    expect(seen).toEqual(["one"]);
+  });
+});
