@@ -77,3 +77,8 @@ export function serverError(client: RawClient): string | undefined {
   const error = errors[0];
   return error ? (error[1] as Error).message : undefined;
 }
+
+/** The frames before the close are exactly `expected` (opcode and payload). */
+export function expectBeforeClose(frames: WireFrame[], expected: Array<[number, Uint8Array]>): void {
+  expect(beforeClose(frames, expected)).toEqual(expectedFrames(expected));
+}

@@ -66,6 +66,8 @@ export interface ServerConnection {
   read: ReadCounter;
   /** Exceptions thrown out of `parse` (there must be none). */
   thrown: unknown[];
+  /** Bytes read, the opening handshake included, up to the end of the chunk in which `error` fired. */
+  errorAt: number | undefined;
 }
 
 export interface EchoServer {
@@ -83,7 +85,9 @@ export function startEchoServer(options: ServerOptions = {}): Promise<EchoServer
     sockets.add(socket);
     const driver = Driver.server(socket, options);
     const events = record(driver);
-    const connection: ServerConnection = { driver, events, read: new ReadCounter(), thrown: [] };
+    const connection: ServerConnection = { driver, events, read: new ReadCounter(), thrown: [], errorAt: undefined };
+    let readingTo = 0;
+    driver.on("error", () => { connection.errorAt ??= readingTo; });
     connections.set(socket.remotePort ?? -1, connection);
     driver.on("connect", () => driver.start());
     driver.on("message", ({ data }) => {
@@ -92,6 +96,7 @@ export function startEchoServer(options: ServerOptions = {}): Promise<EchoServer
     });
     driver.on("close", () => socket.end());
     socket.on("data", (chunk: Buffer) => {
+      readingTo = connection.read.count + chunk.length;
       try {
         driver.parse(chunk);
       } catch (error) {
@@ -129,6 +134,8 @@ export class RawClient {
   private readonly ended: Promise<void>;
   /** The server's handshake response head. */
   response = "";
+  /** The length of the request the client wrote. */
+  private requestLength = 0;
 
   private readonly localPort: number;
 
@@ -152,7 +159,7 @@ export class RawClient {
       socket.once("error", reject);
     });
     const client = new RawClient(socket, server);
-    let head = new Uint8Array(0);
+    let head: Uint8Array = new Uint8Array(0);
     await new Promise<void>((resolve) => {
       const onData = (chunk: Buffer): void => {
         if (client.response !== "") {
@@ -171,7 +178,9 @@ export class RawClient {
         if (client.response === "") client.response = new TextDecoder("latin1").decode(head);
         resolve();
       });
-      socket.write(typeof request === "string" ? new TextEncoder().encode(request) : request);
+      const requestBytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
+      client.requestLength = requestBytes.length;
+      socket.write(requestBytes);
     });
     return client;
   }
@@ -186,15 +195,28 @@ export class RawClient {
    * the driver is handed its input in pieces of at most that size.
    */
   async sendInPieces(data: Uint8Array, size: number): Promise<void> {
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < data.length; at += size) pieces.push(data.subarray(at, Math.min(at + size, data.length)));
+    await this.sendPaced(pieces);
+  }
+
+  /** Writes each piece only once the server has read the one before. */
+  async sendPaced(pieces: Uint8Array[]): Promise<void> {
     const server = this.server;
     if (!server) throw new Error("no server-side connection to pace against");
-    const base = server.read.count;
-    for (let at = 0; at < data.length; at += size) {
-      const piece = data.subarray(at, Math.min(at + size, data.length));
+    let target = server.read.count;
+    for (const piece of pieces) {
+      if (this.socket.destroyed || !this.socket.writable) return;
       this.socket.write(piece);
-      await server.read.reach(base + at + piece.length);
-      if (this.socket.destroyed) return;
+      target += piece.length;
+      await server.read.reach(target);
     }
+  }
+
+  /** How many bytes after the handshake the server had read when it reported an error. */
+  get errorOffset(): number | undefined {
+    const at = this.server?.errorAt;
+    return at === undefined ? undefined : at - this.requestLength;
   }
 
   /** Waits until the server closes the connection; returns every frame it wrote. */
@@ -252,7 +274,7 @@ export function startRawServer(
       sockets.delete(socket);
       resolve();
     }));
-    let head = new Uint8Array(0);
+    let head: Uint8Array = new Uint8Array(0);
     let request = "";
     const received: Uint8Array[] = [];
     socket.on("data", (chunk: Buffer) => {
