@@ -7,7 +7,7 @@
  * bytes after it are handed back untouched: they belong to the WebSocket stream.
  */
 import { HTTPParser } from "http-parser-js";
-import { concatBytes, latin1Decode } from "../util/bytes.js";
+import { latin1Decode } from "../util/bytes.js";
 import type { HeaderMap } from "./headers.js";
 
 export interface RequestHead {
@@ -45,7 +45,8 @@ export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 const PARTIAL = { kind: "partial" } as const;
 
 export class HeadReader<T extends RequestHead | ResponseHead> {
-  private pieces: Uint8Array[] = [];
+  /** Bytes of the head so far; grows by doubling, so a trickled head is copied O(n) times in all. */
+  private buffer: Uint8Array = new Uint8Array(0);
   private buffered = 0;
   /** How far the search for CRLFCRLF has got, so each byte is scanned once. */
   private scanned = 0;
@@ -56,29 +57,49 @@ export class HeadReader<T extends RequestHead | ResponseHead> {
   ) {}
 
   push(chunk: Uint8Array): HeadResult<T> {
-    this.pieces.push(chunk);
-    this.buffered += chunk.length;
-    const bytes = concatBytes(this.pieces, this.buffered);
-    this.pieces = [bytes];
+    let bytes: Uint8Array;
+    if (this.buffered === 0) {
+      // The common case, a whole head in one chunk: no copy.
+      bytes = chunk;
+    } else {
+      this.append(chunk);
+      bytes = this.buffer.subarray(0, this.buffered);
+    }
     const end = findHeadEnd(bytes, this.scanned);
     if (end < 0) {
       if (bytes.length > this.maxHeaderSize) return this.tooLarge();
+      if (this.buffered === 0) this.append(chunk);
       // Keep the last 3 bytes for a CRLFCRLF split across chunks.
       this.scanned = Math.max(0, bytes.length - 3);
       return PARTIAL;
     }
     if (end > this.maxHeaderSize) return this.tooLarge();
-    this.pieces = [];
-    this.buffered = 0;
+    this.reset();
     const rest = bytes.subarray(end);
     const parsed = parseHead(this.kind, bytes.subarray(0, end));
     if (typeof parsed === "string") return { kind: "error", status: 400, message: parsed };
     return { kind: "complete", head: parsed as T, rest };
   }
 
-  private tooLarge(): HeadResult<T> {
-    this.pieces = [];
+  private append(chunk: Uint8Array): void {
+    const needed = this.buffered + chunk.length;
+    if (needed > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(needed, this.buffer.length * 2, 256));
+      grown.set(this.buffer.subarray(0, this.buffered));
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.buffered);
+    this.buffered = needed;
+  }
+
+  private reset(): void {
+    this.buffer = new Uint8Array(0);
     this.buffered = 0;
+    this.scanned = 0;
+  }
+
+  private tooLarge(): HeadResult<T> {
+    this.reset();
     return {
       kind: "error",
       status: 431,
