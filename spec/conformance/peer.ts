@@ -288,7 +288,8 @@ export function startRawServer(
       request = new TextDecoder("latin1").decode(head.subarray(0, end));
       if (end < head.length) received.push(head.slice(end));
       const key = /sec-websocket-key:\s*(\S+)/i.exec(request)?.[1] ?? "";
-      socket.write(new TextEncoder().encode(respond(key)));
+      // The response is written byte for byte (latin1), so a test may append raw frame bytes to it.
+      socket.write(Buffer.from(respond(key), "latin1"));
       const connection: RawServerConnection = {
         request,
         send: (...chunks) => { for (const c of chunks) socket.write(c); },
