@@ -201,7 +201,7 @@ export class HttpConnectProxy implements ProxyTunnel {
 
   end(cause?: unknown): void {
     if (this.state === "connected" || this.state === "failed") return;
-    const detail = cause instanceof Error ? `: ${cause.message}` : "";
+    const detail = describeCause(cause);
     const message = this.state === "idle"
       ? `The connection to the proxy closed before the CONNECT request was sent${detail}`
       : `The proxy closed the connection before answering the CONNECT request${detail}`;
@@ -220,4 +220,16 @@ export class HttpConnectProxy implements ProxyTunnel {
     this.state = "failed";
     this.emitter.emit("error", error);
   }
+}
+
+/**
+ * ": <message>" for a transport error, or "". Duck-typed rather than `instanceof Error`, which fails
+ * for errors made in another realm; an `AggregateError` (a failed connection to every address of a
+ * host) may have an empty message, so its `code` stands in.
+ */
+function describeCause(cause: unknown): string {
+  if (typeof cause !== "object" || cause === null) return "";
+  const { message, code } = cause as { message?: unknown; code?: unknown };
+  const text = typeof message === "string" && message ? message : typeof code === "string" ? code : "";
+  return text ? `: ${text}` : "";
 }

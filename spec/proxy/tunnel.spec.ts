@@ -270,7 +270,7 @@ describe("bad answers are errors, never a hang or a throw", () => {
     expect(events).toHaveLength(0);
     proxy.parse(latin1("a".repeat(64)));
     expect(events.map(([type]) => type)).toEqual(["error"]);
-    expect(events[0][1].message).toMatch(/larger than maxHeaderSize \(64 bytes\)/);
+    expect((events[0][1] as ProxyError).message).toMatch(/larger than maxHeaderSize \(64 bytes\)/);
     expect((events[0][1] as ProxyError).status).toBe(0);
   });
 
@@ -290,7 +290,7 @@ describe("bad answers are errors, never a hang or a throw", () => {
     const { proxy, events } = tunnel();
     proxy.parse(latin1("HTTP/1.1 200 OK\r\nX-Filler: " + "a".repeat(16 * 1024)));
     expect(events.map(([type]) => type)).toEqual(["error"]);
-    expect(events[0][1].message).toMatch(/16384 bytes/);
+    expect((events[0][1] as ProxyError).message).toMatch(/16384 bytes/);
   });
 
   it("the transport closing before the answer is an error (end), and a closed one after is not", () => {
@@ -298,7 +298,7 @@ describe("bad answers are errors, never a hang or a throw", () => {
     early.proxy.parse(latin1("HTTP/1.1 200 OK\r\n"));
     early.proxy.end();
     expect(early.events.map(([type]) => type)).toEqual(["error"]);
-    expect(early.events[0][1].message).toBe("The proxy closed the connection before answering the CONNECT request");
+    expect((early.events[0][1] as ProxyError).message).toBe("The proxy closed the connection before answering the CONNECT request");
     early.proxy.end();
     expect(early.events).toHaveLength(1);
   });

@@ -1,0 +1,157 @@
+/**
+ * Node: a WebSocket client through an HTTP proxy in a few lines. Opens the TCP connection to the
+ * proxy, runs the CONNECT helper (`driver.proxy`), starts TLS inside the tunnel for `wss:`, then
+ * feeds the stream to the driver and starts it.
+ *
+ *     const { driver, proxy } = connectThroughProxy("wss://chat.example/", "http://u:p@proxy:3128");
+ *     driver.on("open", () => driver.text("hello"));
+ *
+ * This module is the only part of the proxy support that touches sockets; the helper itself is in
+ * the core (`lib/proxy.ts`).
+ */
+import mitt from "mitt";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { Driver } from "../driver.js";
+import type { ClientOptions, DriverIO } from "../options.js";
+import { type ProxyOptions, type ProxyTunnel } from "../proxy.js";
+import type { ClientDriver } from "../types.js";
+
+export interface ProxiedClientOptions extends ClientOptions {
+  /** Options for the CONNECT request: extra `headers`, `maxHeaderSize` of the proxy's answer. */
+  proxy?: Omit<ProxyOptions, "io">;
+  /**
+   * TLS options for a `wss:` server (`ca`, `cert`, `rejectUnauthorized` …). The server name is
+   * checked against the WebSocket URL's host unless `servername` says otherwise.
+   */
+  tls?: Omit<tls.ConnectionOptions, "socket" | "host" | "port" | "path">;
+  /** TLS options for the connection to the proxy itself, when `proxyUrl` is `https:`. */
+  proxyTls?: Omit<tls.ConnectionOptions, "socket" | "host" | "port" | "path">;
+}
+
+export type ProxiedClientEvents = {
+  /**
+   * Whatever failed below the WebSocket: the TCP connection, the proxy's answer (a `ProxyError`,
+   * with `status` and `headers`), or TLS inside the tunnel. The driver then emits `close` (1006).
+   */
+  error: Error;
+};
+
+export interface ProxiedClient {
+  /** The WebSocket client; listen to it as usual. It is started once the tunnel (and TLS) is up. */
+  readonly driver: ClientDriver;
+  /** The CONNECT helper: `statusCode`, `headers` and `state` say how the proxy answered. */
+  readonly proxy: ProxyTunnel;
+  /** The TCP socket to the proxy. */
+  readonly socket: net.Socket;
+  on<K extends keyof ProxiedClientEvents>(type: K, handler: (event: ProxiedClientEvents[K]) => void): void;
+  off<K extends keyof ProxiedClientEvents>(type: K, handler?: (event: ProxiedClientEvents[K]) => void): void;
+  /** Drops the connection at once (no closing handshake); the driver emits `close` (1006). */
+  destroy(): void;
+}
+
+const PROXY_PORTS: Record<string, number> = { "http:": 80, "https:": 443 };
+
+/** `[::1]` → `::1`: the URL parser keeps an IPv6 literal's brackets, sockets want the address. */
+function unbracket(hostname: string): string {
+  return hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+}
+
+/**
+ * Connects a WebSocket client to `url` through the HTTP proxy at `proxyUrl`
+ * (`http://[user:password@]host[:port]`, or `https:` to speak TLS to the proxy). Returns at once;
+ * the driver opens when the tunnel, TLS (for `wss:`) and the WebSocket handshake are done. Messages
+ * sent before then are queued by the driver.
+ */
+export function connectThroughProxy(
+  url: string | URL, proxyUrl: string | URL, options: ProxiedClientOptions = {},
+): ProxiedClient {
+  const { proxy: proxyOptions, tls: tlsOptions, proxyTls, ...clientOptions } = options;
+  const target = new URL(String(url));
+  const proxyTarget = new URL(String(proxyUrl));
+  const proxyHost = unbracket(proxyTarget.hostname);
+  const proxyPort = Number(proxyTarget.port) || PROXY_PORTS[proxyTarget.protocol] || 80;
+
+  const events = mitt<ProxiedClientEvents>();
+  const socket: net.Socket = proxyTarget.protocol === "https:"
+    ? tls.connect({ servername: net.isIP(proxyHost) ? undefined : proxyHost, ...proxyTls, host: proxyHost, port: proxyPort })
+    : net.connect({ host: proxyHost, port: proxyPort });
+  // Where the driver writes: the socket, or the TLS layer inside the tunnel once it exists.
+  let stream: net.Socket = socket;
+  const io: DriverIO = { write: (chunk) => stream.write(chunk) };
+  const driver = Driver.client(target, io, clientOptions);
+  const proxy = driver.proxy(proxyTarget, { ...proxyOptions, io: socket });
+  let finished = false;
+
+  const fail = (error: Error): void => {
+    if (finished) return;
+    finished = true;
+    events.emit("error", error);
+    stream.destroy();
+    socket.destroy();
+    driver.end();
+  };
+
+  const readProxy = (chunk: Uint8Array): void => proxy.parse(chunk);
+  socket.on(proxyTarget.protocol === "https:" ? "secureConnect" : "connect", () => proxy.start());
+  socket.on("data", readProxy);
+  // Before the tunnel is up, a lost connection is the proxy helper's error to report (unless the
+  // driver was closed on purpose); after, it is the transport's.
+  const waiting = (): boolean => !finished && (proxy.state === "idle" || proxy.state === "connecting");
+  socket.on("error", (error) => {
+    if (waiting()) proxy.end(error);
+    else fail(error);
+  });
+  socket.on("close", () => {
+    if (waiting()) proxy.end();
+    finished = true;
+    driver.end();
+  });
+  proxy.on("error", fail);
+
+  proxy.on("connect", ({ rest }) => {
+    socket.off("data", readProxy);
+    if (target.protocol === "ws:") {
+      socket.on("data", (chunk: Uint8Array) => driver.parse(chunk));
+      driver.start();
+      if (rest.length > 0) driver.parse(rest);
+      return;
+    }
+    // wss: TLS runs inside the tunnel. A TLS server never speaks first, so bytes that came with the
+    // proxy's answer cannot be TLS; they would be lost when the socket is wrapped.
+    if (rest.length > 0) {
+      fail(new Error(`The proxy sent ${rest.length} bytes after its answer, before the TLS handshake`));
+      return;
+    }
+    const host = unbracket(target.hostname);
+    const secure = tls.connect({ servername: net.isIP(host) ? undefined : host, ...tlsOptions, host, socket });
+    stream = secure;
+    secure.on("secureConnect", () => driver.start());
+    secure.on("data", (chunk: Uint8Array) => driver.parse(chunk));
+    secure.on("error", fail);
+    secure.on("close", () => {
+      finished = true;
+      driver.end();
+    });
+  });
+
+  // The closing handshake is over (or the driver gave up): end our side of the TCP connection.
+  driver.on("close", () => {
+    finished = true;
+    if (proxy.state === "connected") stream.end();
+    else socket.destroy();
+  });
+
+  return {
+    driver,
+    proxy,
+    socket,
+    on: (type, handler) => events.on(type, handler),
+    off: (type, handler) => events.off(type, handler),
+    destroy: () => {
+      stream.destroy();
+      socket.destroy();
+      driver.end();
+    },
+  };
+}
