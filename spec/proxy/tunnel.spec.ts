@@ -204,6 +204,20 @@ describe("split responses: the answer may arrive in any number of chunks", () =>
     }
   });
 
+  it("reads an interim 1xx and the final answer byte by byte, keeping the bytes after it", () => {
+    const { proxy, events } = tunnel();
+    const whole = latin1("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\x81\x00");
+    const final = whole.length - 2;
+    for (let i = 0; i < final; i++) proxy.parse(whole.subarray(i, i + 1));
+    expect(events.map(([type]) => type)).toEqual(["connect"]);
+    expect(proxy.statusCode).toBe(200);
+
+    const together = tunnel();
+    together.proxy.parse(whole.subarray(0, 10));
+    together.proxy.parse(whole.subarray(10));
+    expect(together.events).toEqual([["connect", { rest: latin1("\x81\x00") }]]);
+  });
+
   it("reads a refusal split across chunks", () => {
     const { proxy, events } = tunnel();
     const refusal = latin1("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"proxy\"\r\n\r\n");
