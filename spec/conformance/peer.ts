@@ -139,9 +139,31 @@ export class RawClient {
 
   private readonly localPort: number;
 
+  /** Resolves once the response head has been read, or the connection has closed without one. */
+  private readonly responseRead: Promise<void>;
+
   private constructor(private readonly socket: net.Socket, private readonly echo: EchoServer) {
     this.localPort = socket.localPort ?? -2;
     this.ended = new Promise((resolve) => socket.once("close", () => resolve()));
+    let head: Uint8Array = new Uint8Array(0);
+    this.responseRead = new Promise<void>((resolve) => {
+      socket.on("data", (chunk: Buffer) => {
+        if (this.response !== "") {
+          this.received.push(Uint8Array.from(chunk));
+          return;
+        }
+        head = concat(head, chunk);
+        const end = indexOfHeadEnd(head);
+        if (end < 0) return;
+        this.response = new TextDecoder("latin1").decode(head.subarray(0, end));
+        if (end < head.length) this.received.push(head.slice(end));
+        resolve();
+      });
+      socket.once("close", () => {
+        if (this.response === "") this.response = new TextDecoder("latin1").decode(head);
+        resolve();
+      });
+    });
   }
 
   /** The server side of this connection (known once the server has accepted it). */
@@ -151,6 +173,19 @@ export class RawClient {
 
   /** Connects, writes `request` (a valid RFC 6455 upgrade by default) and reads the response head. */
   static async connect(server: EchoServer, request: string | Uint8Array = upgradeRequest()): Promise<RawClient> {
+    const client = await RawClient.connectOnly(server);
+    const requestBytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
+    client.requestLength = requestBytes.length;
+    client.socket.write(requestBytes);
+    await client.responseRead;
+    return client;
+  }
+
+  /**
+   * Connects and writes nothing: the test writes the request itself (`send`, `sendInPieces`); the
+   * response head, whenever it comes, is read into `response` all the same.
+   */
+  static async connectOnly(server: EchoServer): Promise<RawClient> {
     const socket = net.connect(server.port, "127.0.0.1");
     socket.setNoDelay(true);
     socket.on("error", () => undefined);
@@ -158,31 +193,7 @@ export class RawClient {
       socket.once("connect", () => resolve());
       socket.once("error", reject);
     });
-    const client = new RawClient(socket, server);
-    let head: Uint8Array = new Uint8Array(0);
-    await new Promise<void>((resolve) => {
-      const onData = (chunk: Buffer): void => {
-        if (client.response !== "") {
-          client.received.push(Uint8Array.from(chunk));
-          return;
-        }
-        head = concat(head, chunk);
-        const end = indexOfHeadEnd(head);
-        if (end < 0) return;
-        client.response = new TextDecoder("latin1").decode(head.subarray(0, end));
-        if (end < head.length) client.received.push(head.slice(end));
-        resolve();
-      };
-      socket.on("data", onData);
-      socket.once("close", () => {
-        if (client.response === "") client.response = new TextDecoder("latin1").decode(head);
-        resolve();
-      });
-      const requestBytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
-      client.requestLength = requestBytes.length;
-      socket.write(requestBytes);
-    });
-    return client;
+    return new RawClient(socket, server);
   }
 
   /** Writes bytes as they are (the kernel may join or split them). */
