@@ -1,0 +1,62 @@
+/**
+ * Memory: 10,000 messages of the largest size `maxLength` allows, echoed between a client and a
+ * server driver, leave the heap where it was — no buffer is retained once its message has been
+ * delivered. The exchange runs in a child process started with --expose-gc, so the measurement is
+ * taken after full collections and is not disturbed by the test runner's own heap.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import ts from "typescript";
+import { group } from "./peer";
+
+const ROOT = join(__dirname, "..", "..");
+
+/** Compiles `lib/` and the child's sources to CommonJS in `out`, keeping the layout. */
+function compile(out: string): void {
+  const sources: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) sources.push(path);
+    }
+  };
+  walk(join(ROOT, "lib"));
+  sources.push(join(ROOT, "spec", "support", "wire.ts"), join(__dirname, "memory.child.ts"));
+  for (const source of sources) {
+    const { outputText } = ts.transpileModule(readFileSync(source, "utf8"), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      fileName: source,
+    });
+    const target = join(out, relative(ROOT, source)).replace(/\.ts$/, ".js");
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+  }
+}
+
+const MAX_LENGTH = 64 * 1024;
+const COUNT = 10_000;
+/** Generous: a tenth of a percent of what 10,000 retained messages would hold (655 MB). */
+const BOUND = 16 * 1024 * 1024;
+
+group("memory", (testCase) => {
+  testCase(`${COUNT} messages of maxLength (${MAX_LENGTH} bytes) each leave heap growth under ${BOUND / 2 ** 20} MiB`, () => {
+    const out = mkdtempSync(join(tmpdir(), "wsdriver-memory-"));
+    try {
+      compile(out);
+      const stdout = execFileSync(process.execPath, ["--expose-gc", join(out, "spec", "conformance", "memory.child.js"), String(MAX_LENGTH), String(COUNT)], {
+        env: { ...process.env, NODE_PATH: join(ROOT, "node_modules") },
+        encoding: "utf8",
+      });
+      const result = JSON.parse(stdout.trim().split("\n").pop() as string) as { received: number; receivedBytes: number; growth: number };
+      process.stdout.write(`memory: ${result.received} messages, ${result.receivedBytes} bytes, heap growth ${result.growth} bytes\n`);
+      expect(result.received).toBe(COUNT);
+      expect(result.receivedBytes).toBe(COUNT * MAX_LENGTH);
+      expect(result.growth).toBeLessThan(BOUND);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
