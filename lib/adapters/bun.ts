@@ -1,0 +1,247 @@
+/**
+ * Bun: drivers on the sockets of `Bun.listen` and `Bun.connect`, which report through a handlers
+ * object (`open`, `data`, `drain`, `close`, `error`, `end`) rather than streams. Bun's
+ * `socket.write` may take only part of a chunk; the adapter keeps the rest and writes it on
+ * `drain`, and exposes that as backpressure (`needsDrain`, `bufferedAmount`, `drained()`).
+ *
+ *     Bun.listen({
+ *       hostname: "127.0.0.1", port: 8080,
+ *       socket: serverHandlers({}, ({ driver }) => {
+ *         driver.on("connect", () => driver.start());
+ *         driver.on("message", ({ data }) => driver.text(String(data)));
+ *       }),
+ *     });
+ *
+ * Bun's own `Bun.serve` upgrades with its built-in WebSocket server; to speak the protocol
+ * yourself, listen with `Bun.listen` as above.
+ */
+import mitt from "mitt";
+import { Driver } from "../driver.js";
+import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
+import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+
+/** The part of a Bun `Socket` the adapter uses. */
+export interface BunSocket {
+  /** Returns how many bytes were taken (fewer when the kernel buffer is full), or -1 when closed. */
+  write(data: Uint8Array): number;
+  end(): unknown;
+  terminate?(): unknown;
+}
+
+/** The handlers object `Bun.listen` and `Bun.connect` take as `socket`. */
+export interface BunSocketHandlers<S extends BunSocket = BunSocket> {
+  open(socket: S): void;
+  data(socket: S, data: Uint8Array): void;
+  drain(socket: S): void;
+  end(socket: S): void;
+  close(socket: S, error?: Error): void;
+  error(socket: S, error: Error): void;
+  connectError(socket: S, error: Error): void;
+}
+
+export type BunConnectionEvents = {
+  /** Bun's socket took everything that was waiting: send more. */
+  drain: undefined;
+  /** The socket failed (or could not connect). The driver then emits `close` (1006). */
+  error: Error;
+};
+
+export interface BunConnection<D extends DriverInterface> {
+  readonly driver: D;
+  /** Bytes the driver wrote that Bun's socket has not taken yet. */
+  readonly bufferedAmount: number;
+  /** True while bytes wait for the socket's `drain`: a fast sender should wait. */
+  readonly needsDrain: boolean;
+  /** Resolves once nothing waits (at once if nothing does, or once the socket has closed). */
+  drained(): Promise<void>;
+  on<K extends keyof BunConnectionEvents>(type: K, handler: (event: BunConnectionEvents[K]) => void): void;
+  off<K extends keyof BunConnectionEvents>(type: K, handler?: (event: BunConnectionEvents[K]) => void): void;
+  /** Drops the connection at once, without a closing handshake; the driver emits `close` (1006). */
+  destroy(): void;
+}
+
+class BunLink<D extends DriverInterface> implements BunConnection<D> {
+  readonly driver: D;
+  private readonly events = mitt<BunConnectionEvents>();
+  private socket: BunSocket | null = null;
+  /** What Bun's socket has not taken yet, in order; also what was written before it opened. */
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private closed = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(create: (io: DriverIO) => D) {
+    this.driver = create({ write: (chunk) => this.write(chunk) });
+    // The closing handshake is over (or the connection failed): end our side of the connection.
+    this.driver.on("close", () => {
+      if (this.socket && !this.closed) this.socket.end();
+    });
+  }
+
+  get bufferedAmount(): number {
+    return this.queued;
+  }
+
+  get needsDrain(): boolean {
+    return this.queued > 0 && this.socket !== null && !this.closed;
+  }
+
+  drained(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  on<K extends keyof BunConnectionEvents>(type: K, handler: (event: BunConnectionEvents[K]) => void): void {
+    this.events.on(type, handler);
+  }
+
+  off<K extends keyof BunConnectionEvents>(type: K, handler?: (event: BunConnectionEvents[K]) => void): void {
+    this.events.off(type, handler);
+  }
+
+  destroy(): void {
+    const socket = this.socket;
+    this.finish();
+    if (socket) (socket.terminate ?? socket.end).call(socket);
+  }
+
+  opened(socket: BunSocket): void {
+    this.socket = socket;
+    this.flush();
+  }
+
+  read(data: Uint8Array): void {
+    // The driver unmasks frames in place and may hand out views of the chunk, so it gets its own copy.
+    this.driver.parse(new Uint8Array(data));
+  }
+
+  flush(): void {
+    const socket = this.socket;
+    if (!socket || this.closed) return;
+    const waited = this.queue.length > 0;
+    while (this.queue.length > 0) {
+      const chunk = this.queue[0];
+      const taken = socket.write(chunk);
+      if (taken < 0) return this.finish();
+      this.queued -= Math.max(taken, 0);
+      if (taken < chunk.length) {
+        this.queue[0] = chunk.subarray(taken);
+        return;
+      }
+      this.queue.shift();
+    }
+    this.release();
+    if (waited) this.events.emit("drain", undefined);
+  }
+
+  fail(error: Error): void {
+    if (!this.closed) this.events.emit("error", error);
+    this.finish();
+  }
+
+  finish(): void {
+    this.closed = true;
+    this.queue = [];
+    this.queued = 0;
+    this.release();
+    this.driver.end();
+  }
+
+  private write(chunk: Uint8Array): boolean {
+    if (this.closed) return false;
+    if (this.socket && this.queue.length === 0) {
+      const taken = this.socket.write(chunk);
+      if (taken < 0) {
+        this.finish();
+        return false;
+      }
+      if (taken === chunk.length) return true;
+      chunk = chunk.subarray(taken);
+    }
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    return false;
+  }
+
+  private release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** Handlers that route each socket's callbacks to its own link. */
+function handlersFor<S extends BunSocket>(links: WeakMap<S, BunLink<DriverInterface>>, onOpen: (socket: S) => void): BunSocketHandlers<S> {
+  return {
+    open: onOpen,
+    data: (socket, data) => links.get(socket)?.read(data),
+    drain: (socket) => links.get(socket)?.flush(),
+    end: (socket) => links.get(socket)?.finish(),
+    close: (socket) => links.get(socket)?.finish(),
+    error: (socket, error) => links.get(socket)?.fail(error),
+    connectError: (socket, error) => links.get(socket)?.fail(error),
+  };
+}
+
+/**
+ * The `socket` handlers for `Bun.listen`: each accepted socket gets a server driver that reads the
+ * HTTP request itself and emits `connect`; `onConnection` receives it to add handlers and call
+ * `driver.start()`.
+ */
+export function serverHandlers<S extends BunSocket>(
+  options: ServerOptions, onConnection: (connection: BunConnection<ServerDriver>) => void,
+): BunSocketHandlers<S> {
+  const links = new WeakMap<S, BunLink<DriverInterface>>();
+  return handlersFor(links, (socket) => {
+    const link = new BunLink((io) => Driver.server(io, options));
+    links.set(socket, link);
+    link.opened(socket);
+    onConnection(link);
+  });
+}
+
+interface BunConnectOptions<S extends BunSocket> {
+  hostname: string;
+  port: number;
+  tls?: boolean | Record<string, unknown>;
+  socket: BunSocketHandlers<S>;
+}
+
+interface BunNamespace {
+  connect<S extends BunSocket>(options: BunConnectOptions<S>): Promise<S>;
+}
+
+export interface BunClientOptions extends ClientOptions {
+  /** TLS options for `wss:`, as `Bun.connect`'s `tls` (`{ ca, rejectUnauthorized, serverName }` …). */
+  tls?: Record<string, unknown>;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { "ws:": 80, "wss:": 443 };
+
+/**
+ * Connects to `url` with `Bun.connect` (TLS for `wss:`) and starts a client driver once the socket
+ * opens. Messages sent before then are queued by the driver; a failure to connect is an `error`
+ * event, then `close` (1006).
+ */
+export function connect(url: string | URL, options: BunClientOptions = {}): BunConnection<ClientDriver> {
+  const bun = (globalThis as { Bun?: BunNamespace }).Bun;
+  if (!bun) throw new Error("wsdriver/bun's connect() needs the Bun runtime");
+  const { tls, ...clientOptions } = options;
+  const target = new URL(String(url));
+  if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
+  const hostname = target.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = Number(target.port) || DEFAULT_PORTS[target.protocol];
+  const link = new BunLink((io) => Driver.client(target, io, clientOptions));
+  const links = new WeakMap<BunSocket, BunLink<DriverInterface>>();
+  const socket = handlersFor(links, (opened) => {
+    links.set(opened, link);
+    link.opened(opened);
+    link.driver.start();
+  });
+  // Bun reports a refused connection by rejecting the promise (and, in some versions, connectError).
+  socket.connectError = (_socket, error) => link.fail(error);
+  const secure = target.protocol === "wss:" ? { tls: tls ?? true } : {};
+  bun.connect({ hostname, port, socket, ...secure }).catch((error: unknown) =>
+    link.fail(error instanceof Error ? error : new Error(String(error))));
+  return link;
+}

@@ -1,0 +1,233 @@
+/**
+ * Deno: a driver on a `Deno.Conn` from `Deno.listen`/`Deno.listenTls` or `Deno.connect`/
+ * `Deno.connectTls`. The connection's `readable` stream goes to `parse`, the driver writes to its
+ * `writable`; the writer's queue is the backpressure signal (`needsDrain`, `bufferedAmount`,
+ * `drained()`). Nothing here is Deno-only but `connect`: `attach` works with any pair of web streams.
+ *
+ *     for await (const conn of Deno.listen({ port: 8080 })) {
+ *       const { driver } = accept(conn);
+ *       driver.on("connect", () => driver.start());
+ *       driver.on("message", ({ data }) => driver.text(String(data)));
+ *     }
+ *
+ * Deno's own `Deno.serve` hides the socket behind `Deno.upgradeWebSocket`; to speak the protocol
+ * yourself, listen with `Deno.listen` as above.
+ */
+import mitt from "mitt";
+import { Driver } from "../driver.js";
+import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
+import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+
+/** The part of a `Deno.Conn` (or any duplex web stream) the adapter uses. */
+export interface StreamConn {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  close?(): void;
+}
+
+export type StreamConnectionEvents = {
+  /** The writer's queue has emptied after it was full: send more. */
+  drain: undefined;
+  /** Reading, writing or connecting failed. The driver then emits `close` (1006). */
+  error: Error;
+};
+
+export interface StreamConnection<D extends DriverInterface> {
+  readonly driver: D;
+  /** Bytes given to the writable stream that it has not finished writing. */
+  readonly bufferedAmount: number;
+  /** True while the writable stream's queue is full (`desiredSize <= 0`): a fast sender should wait. */
+  readonly needsDrain: boolean;
+  /** Resolves once the stream can take more (at once if it can now, or once the connection has closed). */
+  drained(): Promise<void>;
+  on<K extends keyof StreamConnectionEvents>(type: K, handler: (event: StreamConnectionEvents[K]) => void): void;
+  off<K extends keyof StreamConnectionEvents>(type: K, handler?: (event: StreamConnectionEvents[K]) => void): void;
+  /** Drops the connection at once, without a closing handshake; the driver emits `close` (1006). */
+  destroy(): void;
+}
+
+/** The connection, and what it lacks until a client's `Deno.connect` has resolved. */
+class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
+  readonly driver: D;
+  private readonly events = mitt<StreamConnectionEvents>();
+  private conn: StreamConn | null = null;
+  private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  /** Bytes the driver wrote before there was a connection to write them to. */
+  private early: Uint8Array[] = [];
+  private pending = 0;
+  private full = false;
+  private closed = false;
+
+  constructor(create: (io: DriverIO) => D) {
+    this.driver = create({ write: (chunk) => this.write(chunk) });
+    // The closing handshake is over (or the connection failed): close the transport.
+    this.driver.on("close", () => this.shut());
+  }
+
+  get bufferedAmount(): number {
+    return this.pending;
+  }
+
+  get needsDrain(): boolean {
+    return this.full && !this.closed;
+  }
+
+  drained(): Promise<void> {
+    if (!this.needsDrain || !this.writer) return Promise.resolve();
+    return this.writer.ready.then(() => undefined, () => undefined);
+  }
+
+  on<K extends keyof StreamConnectionEvents>(type: K, handler: (event: StreamConnectionEvents[K]) => void): void {
+    this.events.on(type, handler);
+  }
+
+  off<K extends keyof StreamConnectionEvents>(type: K, handler?: (event: StreamConnectionEvents[K]) => void): void {
+    this.events.off(type, handler);
+  }
+
+  destroy(): void {
+    this.shut();
+    this.driver.end();
+  }
+
+  /** Connects the link to its transport and starts reading. */
+  use(conn: StreamConn): void {
+    if (this.closed) {
+      closeQuietly(conn);
+      return;
+    }
+    this.conn = conn;
+    this.writer = conn.writable.getWriter();
+    this.reader = conn.readable.getReader();
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) this.write(chunk);
+    void this.read(this.reader);
+  }
+
+  fail(error: Error): void {
+    if (!this.closed) this.events.emit("error", error);
+    this.shut();
+    this.driver.end();
+  }
+
+  private write(chunk: Uint8Array): boolean {
+    if (this.closed) return false;
+    const writer = this.writer;
+    if (!writer) {
+      this.early.push(chunk);
+      return true;
+    }
+    this.pending += chunk.length;
+    writer.write(chunk).then(
+      () => {
+        this.pending -= chunk.length;
+        if (this.full && (writer.desiredSize ?? 0) > 0) {
+          this.full = false;
+          this.events.emit("drain", undefined);
+        }
+      },
+      (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
+    );
+    if ((writer.desiredSize ?? 0) <= 0) this.full = true;
+    return !this.full;
+  }
+
+  private async read(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.driver.parse(value);
+      }
+    } catch (error) {
+      // Reading fails once we have closed the connection ourselves; that is not news.
+      if (!this.closed) this.events.emit("error", error instanceof Error ? error : new Error(String(error)));
+    }
+    this.shut();
+    this.driver.end();
+  }
+
+  private shut(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.full = false;
+    const { conn, writer, reader } = this;
+    if (!conn) return;
+    // Let what the driver wrote (the last close frame) go out before the connection is closed.
+    const done = writer ? writer.close().catch(() => undefined) : Promise.resolve();
+    void done.then(() => {
+      reader?.cancel().catch(() => undefined);
+      closeQuietly(conn);
+    });
+  }
+}
+
+function closeQuietly(conn: StreamConn): void {
+  try {
+    conn.close?.();
+  } catch {
+    // Already closed by the other side or by closing the writable stream.
+  }
+}
+
+/**
+ * Wires a driver, made by `create` with the `io` it must write to, to a connection's streams.
+ * The end of the readable stream, or an error, ends the driver; its `close` closes the connection.
+ */
+export function attach<D extends DriverInterface>(conn: StreamConn, create: (io: DriverIO) => D): StreamConnection<D> {
+  const link = new StreamLink(create);
+  link.use(conn);
+  return link;
+}
+
+/** A server connection on an accepted `Deno.Conn`: the driver reads the HTTP request and emits `connect`. */
+export function accept(conn: StreamConn, options: ServerOptions = {}): StreamConnection<ServerDriver> {
+  return attach(conn, (io) => Driver.server(io, options));
+}
+
+interface DenoConnectOptions {
+  hostname: string;
+  port: number;
+  caCerts?: string[];
+}
+
+interface DenoNamespace {
+  connect(options: DenoConnectOptions): Promise<StreamConn>;
+  connectTls(options: DenoConnectOptions): Promise<StreamConn>;
+}
+
+export interface DenoClientOptions extends ClientOptions {
+  /** Extra PEM certificates to trust for `wss:` (as `Deno.connectTls`'s `caCerts`). */
+  caCerts?: string[];
+}
+
+const DEFAULT_PORTS: Record<string, number> = { "ws:": 80, "wss:": 443 };
+
+/**
+ * Connects to `url` with `Deno.connect` (`Deno.connectTls` for `wss:`) and starts a client driver
+ * once connected. Messages sent before then are queued by the driver; a failure to connect is an
+ * `error` event, then `close` (1006).
+ */
+export function connect(url: string | URL, options: DenoClientOptions = {}): StreamConnection<ClientDriver> {
+  const deno = (globalThis as { Deno?: DenoNamespace }).Deno;
+  if (!deno) throw new Error("wsdriver/deno's connect() needs the Deno runtime");
+  const { caCerts, ...clientOptions } = options;
+  const target = new URL(String(url));
+  if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
+  const hostname = target.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = Number(target.port) || DEFAULT_PORTS[target.protocol];
+  const link = new StreamLink((io) => Driver.client(target, io, clientOptions));
+  const opening = target.protocol === "wss:"
+    ? deno.connectTls(caCerts ? { hostname, port, caCerts } : { hostname, port })
+    : deno.connect({ hostname, port });
+  opening.then(
+    (conn) => {
+      link.use(conn);
+      link.driver.start();
+    },
+    (error: unknown) => link.fail(error instanceof Error ? error : new Error(String(error))),
+  );
+  return link;
+}
