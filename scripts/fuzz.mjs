@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * `npm run fuzz`: the property-based specs of spec/fuzz with a random seed and many more runs than
+ * `npm test` makes. Prints the seed first, and again with the command that reproduces a failure.
+ *
+ *   FUZZ_SEED=123 npm run fuzz     replay a seed
+ *   FUZZ_SCALE=200 npm run fuzz    200× the runs of npm test (default 50×)
+ *   npm run fuzz -- -t chunking    extra arguments go to jest
+ */
+import { spawnSync } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const jest = require.resolve("jest/bin/jest.js");
+
+const seed = process.env.FUZZ_SEED ?? String(randomInt(0, 2 ** 31 - 1));
+const scale = process.env.FUZZ_SCALE ?? "50";
+process.stdout.write(`fuzz: seed ${seed}, ${scale}x the runs of npm test\n`);
+
+const result = spawnSync(process.execPath, [jest, "spec/fuzz", "--testTimeout=3600000", ...process.argv.slice(2)], {
+  stdio: "inherit",
+  env: { ...process.env, FUZZ_SEED: seed, FUZZ_SCALE: scale },
+});
+
+if (result.status !== 0) {
+  process.stderr.write(`\nfuzz: FAILED with seed ${seed} — reproduce with: FUZZ_SEED=${seed} FUZZ_SCALE=${scale} npm run fuzz\n`);
+  process.exit(result.status ?? 1);
+}
+process.stdout.write(`fuzz: passed with seed ${seed}\n`);

@@ -1,0 +1,85 @@
+/**
+ * Round trip: a `Driver.client` and a `Driver.server` wired back to back in memory, every transfer
+ * between them split at random. Whatever messages, pings and settings the client uses, the server
+ * echoes each message and the client receives exactly what it sent, in order; each ping's callback
+ * runs once; the closing handshake ends both sides with the client's code and reason.
+ */
+import fc from "fast-check";
+import { Driver } from "../../lib/driver";
+import { record } from "../support/wire";
+import { anyBytes, fuzzParameters, normalize, splitBy, splits, utf8Text } from "./arbitraries";
+
+type Step =
+  | { kind: "text"; text: string }
+  | { kind: "binary"; bytes: Uint8Array }
+  | { kind: "ping"; payload: Uint8Array };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: utf8Text(2000).map((text): Step => ({ kind: "text", text })) },
+  { weight: 3, arbitrary: anyBytes.map((bytes): Step => ({ kind: "binary", bytes })) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 125 }).map((payload): Step => ({ kind: "ping", payload })) },
+);
+
+const settings = fc.record({
+  protocols: fc.subarray(["chat", "superchat", "v2.json"]),
+  /** Send before the connection opens (queued) or after. */
+  early: fc.boolean(),
+  closeCode: fc.constantFrom(1000, 1001, 3000, 4999),
+  reason: fc.string({ unit: "binary", maxLength: 30 }).filter((r) => new TextEncoder().encode(r).length <= 123),
+});
+
+describe("round trip", () => {
+  test("client → server → client reproduces every message, in order", () => {
+    fc.assert(fc.property(fc.array(step, { maxLength: 12 }), settings, splits, (steps, options, cuts) => {
+      const toServer: Uint8Array[] = [];
+      const toClient: Uint8Array[] = [];
+      const maxLength = 70_000;
+      const server = Driver.server({ write: (c) => toClient.push(c.slice()) }, { maxLength, protocols: options.protocols });
+      const client = Driver.client("ws://example.com/echo", { write: (c) => toServer.push(c.slice()) }, { maxLength, protocols: [...options.protocols].reverse() });
+      const serverEvents = record(server);
+      const clientEvents = record(client);
+      server.on("connect", () => server.start());
+      server.on("message", ({ data }) => (typeof data === "string" ? server.text(data) : server.binary(data)));
+
+      // Moves bytes both ways, each transfer split into random `parse` calls, until nothing is left.
+      const pump = (): void => {
+        while (toServer.length > 0 || toClient.length > 0) {
+          const a = toServer.splice(0);
+          for (const piece of a.flatMap((chunk) => splitBy(chunk, cuts))) server.parse(piece);
+          const b = toClient.splice(0);
+          for (const piece of b.flatMap((chunk) => splitBy(chunk, cuts))) client.parse(piece);
+        }
+      };
+
+      let pongs = 0;
+      const send = (s: Step): void => {
+        if (s.kind === "text") expect(client.text(s.text)).toBe(true);
+        else if (s.kind === "binary") expect(client.binary(s.bytes)).toBe(true);
+        else expect(client.ping(s.payload, () => { pongs++; })).toBe(true);
+      };
+      client.start();
+      if (options.early) steps.forEach(send);
+      pump();
+      expect(client.readyState).toBe(1);
+      expect(client.protocol).toBe(server.protocol);
+      if (!options.early) steps.forEach(send);
+      pump();
+      expect(client.close(options.reason, options.closeCode)).toBe(true);
+      pump();
+
+      const sent = steps.filter((s) => s.kind !== "ping").map((s) =>
+        ["message", s.kind === "text" ? `text:${s.text}` : `binary:${Buffer.from(s.bytes).toString("base64")}`]);
+      const clientMessages = normalize(clientEvents).filter((e) => (e as unknown[])[0] === "message");
+      expect(clientMessages).toEqual(sent);
+      expect(normalize(serverEvents).filter((e) => (e as unknown[])[0] === "message")).toEqual(sent);
+      // Pings with equal payloads share a pong; every callback still runs once per matching pong.
+      expect(pongs).toBe(steps.filter((s) => s.kind === "ping").length);
+      expect(serverEvents.filter(([type]) => type === "error")).toEqual([]);
+      expect(clientEvents.filter(([type]) => type === "error")).toEqual([]);
+      expect(serverEvents.at(-1)).toEqual(["close", { code: options.closeCode, reason: options.reason }]);
+      expect(clientEvents.at(-1)?.[0]).toBe("close");
+      expect((clientEvents.at(-1)?.[1] as { code: number }).code).toBe(options.closeCode);
+      expect([client.readyState, server.readyState]).toEqual([3, 3]);
+    }), fuzzParameters(100));
+  });
+});
