@@ -72,7 +72,7 @@ const dataMessage = (masked: boolean): fc.Arbitrary<FrameItem[]> => fc.record({
   binary: fc.boolean(),
   text: utf8Text(),
   bytes: anyBytes,
-  cuts: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 2, arbitrary: fc.array(fc.nat(), { maxLength: 5 }) }),
+  cuts: fc.oneof({ weight: 3, arbitrary: fc.constant<number[]>([]) }, { weight: 2, arbitrary: fc.array(fc.nat(), { maxLength: 5 }) }),
   interleaved: fc.array(controlFrame(masked), { maxLength: 3 }),
   keys: fc.array(maskingKey, { minLength: 8, maxLength: 8 }),
 }).map(({ binary, text, bytes, cuts, interleaved, keys }) => {
