@@ -1,0 +1,178 @@
+// npm run bench: every figure of the performance goal for ours and the peers in one run, rounds
+// interleaved (each round runs every implementation once, in a rotating order), medians reported as
+// ratios. Writes docs/benchmarks.md and docs/benchmarks.svg.
+//
+// Environment: BENCH_ROUNDS (default 5) for parsing and framing, BENCH_NET_ROUNDS (default 3) for the
+// loopback parts, BENCH_ONLY=parse,frame,echo,handshake,heap to run some parts only (the docs are
+// written only by a full run).
+import { fork, execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { log, machine, median } from "./common.mjs";
+import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
+import { drop, echo, handshakes, idle } from "./load.mjs";
+import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mjs";
+import { wsUsesBufferUtil } from "./peers.mjs";
+import { renderMarkdown, renderSvg } from "./report.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const NET_ROUNDS = Number(process.env.BENCH_NET_ROUNDS ?? 3);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const runs = (part) => ONLY === null || ONLY.has(part);
+
+export const ECHO = { connections: 100, messages: 2_000, size: 64 };
+export const HANDSHAKES = { count: 1_000, concurrency: 50 };
+export const IDLE = { count: 10_000 };
+
+if (!wsUsesBufferUtil()) throw new Error("bufferutil is not installed: the native ws figures would be wrong");
+
+/** The pure JavaScript ws, in a child with WS_NO_BUFFER_UTIL=1, behind the same call shape. */
+function startPureWs() {
+  const child = fork(join(here, "worker.mjs"), [], { env: { ...process.env, WS_NO_BUFFER_UTIL: "1" } });
+  const ask = (task) => new Promise((resolve, reject) => {
+    child.once("message", (reply) => (reply.ok ? resolve(reply.result) : reject(new Error(reply.error))));
+    child.send(task);
+  });
+  return { ask, close: () => child.kill() };
+}
+
+/** Runs `round` ROUNDS times after a warm-up; each round visits the implementations in a rotated order. */
+async function interleaved(names, rounds, run) {
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (let r = -1; r < rounds; r++) {
+    const order = names.map((_, i) => names[(i + Math.max(r, 0)) % names.length]);
+    for (const name of order) {
+      const value = await run(name);
+      if (r >= 0) samples[name].push(value);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+}
+
+async function parsing(pureWs) {
+  const rows = [];
+  for (const [index, workload] of PARSE_WORKLOADS.entries()) {
+    log(`parse: ${workload.name}`);
+    const input = buildInput(workload);
+    const baselines = { memcpy: [], unmask: [] };
+    const medians = await interleaved(["wsdriver", "ws", "ws-js", "websocket-driver", "baselines"], ROUNDS, async (name) => {
+      if (name === "baselines") {
+        const b = runBaselines(input);
+        baselines.memcpy.push(b.bytes / b.memcpy);
+        baselines.unmask.push(b.bytes / b.unmask);
+        return 0;
+      }
+      const result = name === "ws-js"
+        ? await pureWs.ask({ type: "parse", impl: "ws", workload: index })
+        : runParser(name, workload, input);
+      return result.bytes / result.seconds;
+    });
+    delete medians.baselines;
+    rows.push({
+      name: workload.name, bytes: input.length, messages: workload.count, rates: medians,
+      memcpy: median(baselines.memcpy), unmask: median(baselines.unmask),
+    });
+  }
+  return rows;
+}
+
+async function framing(pureWs) {
+  const rows = [];
+  for (const masked of [false, true]) {
+    for (const [index, workload] of FRAME_WORKLOADS.entries()) {
+      log(`frame (${masked ? "client, masked" : "server"}): ${workload.name}`);
+      const messages = buildMessages(workload);
+      const rates = await interleaved(["wsdriver", "ws", "ws-js", "websocket-driver"], ROUNDS, async (name) => {
+        const result = name === "ws-js"
+          ? await pureWs.ask({ type: "frame", impl: "ws", workload: index, masked })
+          : await runFramer(name, workload, messages, masked);
+        return result.messages / result.seconds;
+      });
+      rows.push({ name: workload.name, masked, messages: workload.count, rates });
+    }
+  }
+  return rows;
+}
+
+/** The echo servers, each in its own child process; `heap` asks one for its heap after a full GC. */
+async function startServer(kind, env = {}) {
+  const child = fork(join(here, "server.mjs"), [kind], { execArgv: ["--expose-gc"], env: { ...process.env, ...env } });
+  const port = await new Promise((resolve, reject) => {
+    child.once("message", (message) => resolve(message.port));
+    child.once("exit", () => reject(new Error(`${kind} server exited`)));
+  });
+  return {
+    kind, port,
+    heap: () => new Promise((resolve) => { child.once("message", (m) => resolve(m.heap)); child.send({ type: "heap" }); }),
+    close: () => new Promise((resolve) => { child.once("exit", resolve); child.send({ type: "exit" }); }),
+  };
+}
+
+const SERVERS = [
+  ["wsdriver", "wsdriver", {}],
+  ["wsdriver-http", "wsdriver-http", {}],
+  ["ws", "ws", {}],
+  ["ws-js", "ws", { WS_NO_BUFFER_UTIL: "1" }],
+];
+
+async function network() {
+  const servers = {};
+  try {
+    for (const [name, kind, env] of SERVERS) servers[name] = await startServer(kind, env);
+    const names = Object.keys(servers);
+    const result = {};
+    if (runs("echo")) {
+      log(`echo: ${ECHO.connections} connections × ${ECHO.messages} messages of ${ECHO.size} B`);
+      result.echo = await interleaved(names, NET_ROUNDS, async (name) => {
+        const run = await echo(servers[name].port, ECHO);
+        return run.messages / run.seconds;
+      });
+    }
+    if (runs("handshake")) {
+      log(`handshakes: ${HANDSHAKES.count} at ${HANDSHAKES.concurrency} at a time`);
+      result.handshakes = await interleaved(names, NET_ROUNDS, async (name) => {
+        const run = await handshakes(servers[name].port, HANDSHAKES);
+        return run.handshakes / run.seconds;
+      });
+    }
+    if (runs("heap")) {
+      log(`idle heap: ${IDLE.count} connections`);
+      result.idle = {};
+      for (const name of names) {
+        const server = servers[name];
+        const before = await server.heap();
+        const sockets = await idle(server.port, IDLE);
+        const after = await server.heap();
+        for (const socket of sockets) drop(socket);
+        result.idle[name] = (after - before) / sockets.length;
+      }
+      const output = execFileSync(process.execPath, ["--expose-gc", join(here, "heap.mjs")], { encoding: "utf8" });
+      result.driverHeap = JSON.parse(output);
+    }
+    return result;
+  } finally {
+    for (const server of Object.values(servers)) await server.close();
+  }
+}
+
+const started = Date.now();
+const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echo: ECHO, handshakes: HANDSHAKES, idle: IDLE };
+const pureWs = startPureWs();
+try {
+  if (runs("parse")) results.parse = await parsing(pureWs);
+  if (runs("frame")) results.frame = await framing(pureWs);
+} finally {
+  pureWs.close();
+}
+if (runs("echo") || runs("handshake") || runs("heap")) results.network = await network();
+results.seconds = (Date.now() - started) / 1000;
+
+const markdown = renderMarkdown(results);
+process.stdout.write(markdown);
+if (ONLY === null) {
+  writeFileSync(join(here, "..", "docs", "benchmarks.md"), markdown);
+  writeFileSync(join(here, "..", "docs", "benchmarks.svg"), renderSvg(results));
+  log("wrote docs/benchmarks.md and docs/benchmarks.svg");
+}

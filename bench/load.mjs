@@ -1,0 +1,118 @@
+// The load generator for parts 3 and 4: raw TCP sockets on loopback that speak just enough
+// RFC 6455 to drive a server, the same for every server. It writes pre-built masked frames and
+// counts the bytes that come back, so the generator costs little next to the server under test.
+import { connect } from "node:net";
+import { asciiText, frameBytes, now, randomBytes, seconds, upgradeRequestBytes } from "./common.mjs";
+
+const REQUEST = upgradeRequestBytes("/");
+const HEAD_END = Buffer.from("\r\n\r\n");
+
+/** Opens a socket and completes the opening handshake; resolves with the socket and any extra bytes. */
+export function openWebSocket(port, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.setNoDelay(true);
+    let head = Buffer.alloc(0);
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error("handshake timed out")); }, timeoutMs);
+    const onData = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf(HEAD_END);
+      if (end < 0) return;
+      clearTimeout(timer);
+      socket.off("data", onData);
+      if (!head.subarray(0, 12).toString("latin1").startsWith("HTTP/1.1 101")) {
+        socket.destroy();
+        reject(new Error(`handshake refused: ${head.subarray(0, end).toString("latin1")}`));
+        return;
+      }
+      resolve({ socket, rest: head.subarray(end + 4) });
+    };
+    socket.on("data", onData);
+    socket.on("error", (error) => { clearTimeout(timer); reject(error); });
+    socket.on("connect", () => socket.write(REQUEST));
+  });
+}
+
+/** Drops a connection with a reset (no TIME_WAIT), so thousands of runs do not use up ports. */
+export function drop(socket) {
+  if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+/**
+ * `connections` sockets each send `messages` text messages of `size` bytes and wait for every echo;
+ * at most `window` messages per socket are in flight. Resolves with the seconds from the first
+ * write to the last echoed byte (handshakes excluded).
+ */
+export async function echo(port, { connections = 100, messages = 10_000, size = 64, window = 200, timeoutMs = 120_000 } = {}) {
+  const batch = 50;
+  const frames = [];
+  for (let i = 0; i < batch; i++) frames.push(frameBytes(1, Buffer.from(asciiText(size, i + 1), "latin1"), randomBytes(4, i + 7)));
+  const block = Buffer.concat(frames);
+  const echoFrame = (size < 126 ? 2 : 4) + size;
+  const sockets = [];
+  try {
+    for (let i = 0; i < connections; i++) sockets.push((await openWebSocket(port)).socket);
+    const start = now();
+    await new Promise((resolve, reject) => {
+      let done = 0;
+      const timer = setTimeout(() => reject(new Error("echo run timed out")), timeoutMs);
+      for (const socket of sockets) {
+        let sent = 0, received = 0;
+        const pump = () => {
+          while (sent < messages && sent - Math.floor(received / echoFrame) < window) {
+            socket.write(block);
+            sent += batch;
+          }
+        };
+        socket.on("data", (chunk) => {
+          received += chunk.length;
+          if (received === messages * echoFrame) {
+            if (++done === sockets.length) { clearTimeout(timer); resolve(); }
+          } else {
+            pump();
+          }
+        });
+        socket.on("error", reject);
+        pump();
+      }
+    });
+    return { seconds: seconds(start), messages: connections * messages };
+  } finally {
+    for (const socket of sockets) drop(socket);
+  }
+}
+
+/** Opens `count` connections, `concurrency` at a time, and drops each once its handshake is answered. */
+export async function handshakes(port, { count = 2000, concurrency = 50 } = {}) {
+  const start = now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const { socket } = await openWebSocket(port);
+      drop(socket);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { seconds: seconds(start), handshakes: count };
+}
+
+/** Opens `count` idle connections, `concurrency` at a time; returns them for the caller to drop. */
+export async function idle(port, { count = 10_000, concurrency = 200 } = {}) {
+  const sockets = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      sockets.push((await openWebSocket(port)).socket);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } catch (error) {
+    for (const socket of sockets) drop(socket);
+    throw error;
+  }
+  return sockets;
+}

@@ -1,0 +1,163 @@
+// Renders the results of a bench run: a Markdown page (docs/benchmarks.md) and a bar chart of the
+// ratios (docs/benchmarks.svg).
+import { formatRate, formatRatio } from "./common.mjs";
+
+const PEERS = ["wsdriver", "ws", "ws-js", "websocket-driver"];
+const PEER_NAMES = { wsdriver: "wsdriver", ws: "ws + bufferutil", "ws-js": "ws, pure JS", "websocket-driver": "websocket-driver" };
+const SMALL = (name) => name.startsWith("text 16") || name.startsWith("binary 1 KiB");
+
+function mb(bytesPerSecond) {
+  return `${(bytesPerSecond / 1e6).toFixed(bytesPerSecond < 1e8 ? 1 : 0)} MB/s`;
+}
+
+function verdict(value, goal, lowerIsBetter = false) {
+  const met = lowerIsBetter ? value <= goal : value >= goal;
+  return met ? "met" : "**not met**";
+}
+
+/** Every ratio the goal names, as rows of { group, label, value, goal, lowerIsBetter }. */
+export function ratios(results) {
+  const rows = [];
+  for (const row of results.parse ?? []) {
+    const goal = SMALL(row.name) ? 1.5 : 1.0;
+    rows.push({ group: "parse", label: `parse ${row.name}`, value: row.rates.wsdriver / row.rates.ws, goal });
+  }
+  for (const row of results.parse ?? []) {
+    rows.push({ group: "unmask", label: `unmask ÷ memcpy, ${row.name}`, value: row.unmask / row.memcpy, goal: 0.25 });
+  }
+  for (const row of results.frame ?? []) {
+    const goal = SMALL(row.name) ? 1.5 : 1.0;
+    const side = row.masked ? "client" : "server";
+    rows.push({ group: "frame", label: `frame (${side}) ${row.name}`, value: row.rates.wsdriver / row.rates.ws, goal });
+  }
+  const net = results.network ?? {};
+  if (net.echo) {
+    rows.push({ group: "echo", label: "echo, node:net server", value: net.echo.wsdriver / net.echo.ws, goal: 1.0 });
+    rows.push({ group: "echo", label: "echo, node:http server", value: net.echo["wsdriver-http"] / net.echo.ws, goal: 1.0 });
+  }
+  if (net.handshakes) {
+    rows.push({ group: "handshake", label: "handshakes, node:net server", value: net.handshakes.wsdriver / net.handshakes.ws, goal: null });
+    rows.push({ group: "handshake", label: "handshakes, node:http server", value: net.handshakes["wsdriver-http"] / net.handshakes.ws, goal: null });
+  }
+  return rows;
+}
+
+export function renderMarkdown(results) {
+  const m = results.machine;
+  const out = [];
+  out.push("# Benchmarks", "");
+  out.push("Written by `npm run bench` (`bench/index.mjs`); do not edit by hand. Every figure below comes from one run in which");
+  out.push("ours and the peers were measured side by side: each round runs every implementation once, in a rotating");
+  out.push(`order, after one warm-up round; the figure is the median of ${results.rounds} rounds (${results.netRounds} for the loopback parts).`);
+  out.push("The machine is shared and noisy, so read the ratios, not the absolute numbers.", "");
+  out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, ${m.platform}`);
+  out.push(`- Node ${m.node}; run on ${results.date.slice(0, 10)}, took ${Math.round(results.seconds)} s`);
+  out.push("- Peers: `ws` with `bufferutil` (native masking), `ws` pure JavaScript (`WS_NO_BUFFER_UTIL=1`, in a child");
+  out.push("  process), `websocket-driver`. wsdriver is pure TypeScript, built to `dist/`.", "");
+  out.push("![Ratios of wsdriver to ws + bufferutil](benchmarks.svg)", "");
+
+  if (results.parse) {
+    out.push("## Parsing", "");
+    out.push("A server reads masked client frames fed in 64 KiB chunks and emits one message event per frame. Every parser");
+    out.push("gets a fresh copy of the input for every run (parsers unmask in place). MB/s counts the bytes on the wire.");
+    out.push("ws hands text to its user as a `Buffer`; wsdriver decodes it to a `string`, and the figure includes that.", "");
+    out.push(`| frames | ${PEERS.map((p) => PEER_NAMES[p]).join(" | ")} | wsdriver ÷ ws + bufferutil | goal |`);
+    out.push(`|---|${PEERS.map(() => "---:").join("|")}|---:|---|`);
+    for (const row of results.parse) {
+      const ratio = row.rates.wsdriver / row.rates.ws;
+      const goal = SMALL(row.name) ? 1.5 : 1.0;
+      const cells = PEERS.map((p) => `${mb(row.rates[p])}${SMALL(row.name) ? ` (${formatRate(row.rates[p] * row.messages / row.bytes)} msg/s)` : ""}`);
+      out.push(`| ${row.name} | ${cells.join(" | ")} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} |`);
+    }
+    out.push("", "Unmasking (RFC 6455 §5.3) on the same bytes, against a plain copy of them:", "");
+    out.push("| input | memcpy | wsdriver unmask | unmask ÷ memcpy | goal |");
+    out.push("|---|---:|---:|---:|---|");
+    for (const row of results.parse) {
+      const ratio = row.unmask / row.memcpy;
+      out.push(`| ${row.name} | ${(row.memcpy / 1e9).toFixed(2)} GB/s | ${(row.unmask / 1e9).toFixed(2)} GB/s | ${(ratio * 100).toFixed(0)}% | ≥ 25%, ${verdict(ratio, 0.25)} |`);
+    }
+    out.push("");
+  }
+
+  if (results.frame) {
+    out.push("## Framing", "");
+    out.push("`text`/`binary` in, frame bytes out to a `write` that counts them; the client masks with a fresh key per frame.");
+    out.push("ws leaves a string for the socket to encode, so the counting sink encodes strings: every implementation pays");
+    out.push("for the same bytes. Messages per second:", "");
+    out.push(`| messages | side | ${PEERS.map((p) => PEER_NAMES[p]).join(" | ")} | wsdriver ÷ ws + bufferutil | goal |`);
+    out.push(`|---|---|${PEERS.map(() => "---:").join("|")}|---:|---|`);
+    for (const row of results.frame) {
+      const ratio = row.rates.wsdriver / row.rates.ws;
+      const goal = SMALL(row.name) ? 1.5 : 1.0;
+      const cells = PEERS.map((p) => formatRate(row.rates[p]));
+      out.push(`| ${row.name} | ${row.masked ? "client (masked)" : "server"} | ${cells.join(" | ")} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} |`);
+    }
+    out.push("");
+  }
+
+  const net = results.network;
+  if (net) {
+    const servers = [["wsdriver", "wsdriver on node:net (`Driver.server`)"], ["wsdriver-http", "wsdriver on node:http `upgrade` (`Driver.fromRequest`)"], ["ws", "ws + bufferutil (`WebSocketServer`)"], ["ws-js", "ws, pure JS"]];
+    out.push("## Over loopback", "");
+    out.push("Each server runs in its own child process on 127.0.0.1; the load generator (`bench/load.mjs`) is the same for all:");
+    out.push("raw sockets that write pre-built masked frames and count the echoed bytes.", "");
+    out.push(`| server | echo, msg/s | ÷ ws | handshakes/s | ÷ ws | idle heap per connection | `);
+    out.push("|---|---:|---:|---:|---:|---:|");
+    for (const [key, label] of servers) {
+      const echoRate = net.echo?.[key], hs = net.handshakes?.[key], heap = net.idle?.[key];
+      out.push(`| ${label} | ${echoRate ? formatRate(echoRate) : "–"} | ${echoRate ? formatRatio(echoRate / net.echo.ws) : "–"} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${heap ? `${heap.toFixed(0)} B` : "–"} |`);
+    }
+    out.push("");
+    out.push(`- Echo: ${results.echo.connections} connections × ${results.echo.messages} text messages of ${results.echo.size} B, at most 200 in flight per`);
+    out.push("  connection; the rate counts echoed messages from the first write to the last echoed byte. Goal: wsdriver ≥ 1.0× ws.");
+    out.push(`- Handshakes: ${results.handshakes.count} connections, ${results.handshakes.concurrency} at a time, each dropped once the 101 arrives.`);
+    out.push(`- Idle heap: \`heapUsed\` after a full GC (\`--expose-gc\`) in the server process, with ${results.idle.count} open idle connections`);
+    out.push("  less with none, divided by the count. It includes Node's own per-socket objects, the same for every server.");
+    if (net.driverHeap) {
+      out.push("", "The protocol code's share alone, without a socket (10,000 server drivers that read a request and answered it):", "");
+      out.push("| driver | heap per open connection | goal |");
+      out.push("|---|---:|---|");
+      for (const [name, bytes] of Object.entries(net.driverHeap)) {
+        out.push(`| ${name} | ${bytes.toFixed(0)} B | ${name.startsWith("wsdriver") ? `≤ 2048 B, ${verdict(bytes, 2048, true)}` : ""} |`);
+      }
+    }
+    out.push("");
+  }
+  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 5 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "```", "");
+  return out.join("\n");
+}
+
+function escapeXml(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A horizontal bar per ratio, a line at 1.0 (parity with ws + bufferutil) and a tick at each goal. */
+export function renderSvg(results) {
+  const rows = ratios(results);
+  const labelWidth = 330, plotWidth = 460, rowHeight = 22, top = 56, left = labelWidth + 10;
+  const max = Math.max(2, Math.ceil(Math.max(...rows.map((r) => r.value)) * 2) / 2);
+  const x = (v) => left + (v / max) * plotWidth;
+  const height = top + rows.length * rowHeight + 40;
+  const width = left + plotWidth + 90;
+  const colors = { parse: "#2f6fb0", unmask: "#7a5cb8", frame: "#2e8b57", echo: "#c47a1c", handshake: "#8a8a8a" };
+  const svg = [];
+  svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  svg.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
+  svg.push(`<text x="10" y="20" font-size="15" font-weight="bold">wsdriver ÷ ws + bufferutil (unmasking: ÷ memcpy), median of rounds</text>`);
+  svg.push(`<text x="10" y="38" fill="#555">${escapeXml(`${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}, ${results.date.slice(0, 10)}. Tick: goal. Dashed: 1.0×.`)}</text>`);
+  for (let v = 0; v <= max; v += 0.5) {
+    svg.push(`<line x1="${x(v)}" y1="${top - 4}" x2="${x(v)}" y2="${top + rows.length * rowHeight}" stroke="#eee"/>`);
+    svg.push(`<text x="${x(v)}" y="${top + rows.length * rowHeight + 16}" text-anchor="middle" fill="#555">${v.toFixed(1)}×</text>`);
+  }
+  rows.forEach((row, i) => {
+    const y = top + i * rowHeight;
+    const met = row.goal === null || row.value >= row.goal;
+    svg.push(`<text x="${labelWidth}" y="${y + 15}" text-anchor="end">${escapeXml(row.label)}</text>`);
+    svg.push(`<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(Math.min(row.value, max)) - left)}" height="${rowHeight - 8}" fill="${colors[row.group]}" opacity="${met ? 1 : 0.55}"/>`);
+    if (row.goal !== null) svg.push(`<line x1="${x(row.goal)}" y1="${y + 1}" x2="${x(row.goal)}" y2="${y + rowHeight - 1}" stroke="#c00" stroke-width="2"/>`);
+    svg.push(`<text x="${x(Math.min(row.value, max)) + 6}" y="${y + 15}" fill="#222">${row.value.toFixed(2)}×</text>`);
+  });
+  svg.push(`<line x1="${x(1)}" y1="${top - 4}" x2="${x(1)}" y2="${top + rows.length * rowHeight}" stroke="#333" stroke-dasharray="4 3"/>`);
+  svg.push("</svg>");
+  return svg.join("\n") + "\n";
+}
