@@ -10,9 +10,11 @@
 import { spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
+// jest's package exports do not include its bin; find it next to its package.json.
 const require = createRequire(import.meta.url);
-const jest = require.resolve("jest/bin/jest.js");
+const jest = join(dirname(require.resolve("jest/package.json")), "bin", "jest.js");
 
 const seed = process.env.FUZZ_SEED ?? String(randomInt(0, 2 ** 31 - 1));
 const scale = process.env.FUZZ_SCALE ?? "50";
