@@ -9,7 +9,7 @@ export {};
 const SIZES = [0, 1, 125, 126, 65535, 65536, 1 << 20];
 const TEXT = "héllo wörld ☃ 😀";
 
-function payloadOf(size: number): Uint8Array {
+function payloadOf(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = (i * 131 + 7) & 0xff;
   return out;
