@@ -1,0 +1,98 @@
+// The wsdriver demo: `npm start` (after `npm run build`, which `prestart` runs).
+//
+// One Node process built from `node:http` and wsdriver only: it serves the chat page in
+// demo/public/ and a WebSocket endpoint at /chat that broadcasts every message to every connected
+// page (the sender included, so a lone page is an echo). PORT picks the port (default 8080; 0 for
+// any free one), HOST the address (default 127.0.0.1). Ctrl-C closes every connection with 1001
+// (RFC 6455 §7.4.1, "going away") before exiting.
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Driver } from "../dist/esm/index.js";
+import { acceptUpgrade } from "../dist/esm/adapters/node.js";
+
+const PUBLIC = fileURLToPath(new URL("./public/", import.meta.url));
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? "127.0.0.1";
+
+/** Every open connection: its driver and a display name. */
+const peers = new Map();
+let nextId = 1;
+
+const server = createServer(async (request, response) => {
+  const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  const file = path === "/" ? "index.html" : path.slice(1);
+  // Only the files that are there, by name: no directories, no "..".
+  if (!/^[a-z0-9-]+\.(html|js|css)$/.test(file)) return notFound(response);
+  try {
+    const body = await readFile(join(PUBLIC, file));
+    response.writeHead(200, { "Content-Type": TYPES[extname(file)], "Content-Length": body.length, "Cache-Control": "no-cache" });
+    response.end(body);
+  } catch {
+    notFound(response);
+  }
+});
+
+function notFound(response) {
+  response.writeHead(404, { "Content-Type": "text/plain" });
+  response.end("Not found\n");
+}
+
+function broadcast(event) {
+  const text = JSON.stringify(event);
+  for (const { driver } of peers.values()) driver.text(text);
+}
+
+server.on("upgrade", (request, socket, head) => {
+  if (new URL(request.url ?? "/", "http://localhost").pathname !== "/chat" || !Driver.isWebSocket(request)) {
+    socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return;
+  }
+  const { driver } = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024 });
+  const id = nextId++;
+  const name = `guest-${id}`;
+  driver.on("open", () => {
+    peers.set(id, { driver, name });
+    driver.text(JSON.stringify({ type: "welcome", name }));
+    broadcast({ type: "presence", count: peers.size });
+  });
+  driver.on("message", ({ data }) => {
+    if (typeof data !== "string") return;
+    broadcast({ type: "message", from: name, text: data.slice(0, 2000), at: new Date().toISOString() });
+  });
+  driver.on("error", (error) => console.error(`${name}: ${error.message}`));
+  driver.on("close", () => {
+    if (peers.delete(id)) broadcast({ type: "presence", count: peers.size });
+  });
+});
+
+server.listen(port, host, () => {
+  const address = server.address();
+  const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  console.log(`wsdriver demo on http://${shown}:${address.port}/ (Ctrl-C to stop)`);
+});
+
+let stopping = false;
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  // RFC 6455 §7.4.1: 1001, the endpoint is going away. Each connection ends once its peer answers.
+  const closing = [...peers.values()].map(({ driver }) =>
+    new Promise((resolve) => {
+      driver.on("close", resolve);
+      driver.close("server shutting down", 1001);
+    }));
+  peers.clear();
+  server.close();
+  // A peer that never answers its close frame must not keep the process alive.
+  const deadline = setTimeout(() => process.exit(0), 2000);
+  deadline.unref();
+  Promise.all(closing).then(() => {
+    console.log(`closed ${closing.length} connection(s) with 1001`);
+    process.exit(0);
+  });
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
