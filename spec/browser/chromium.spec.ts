@@ -1,0 +1,85 @@
+/**
+ * A real browser against the demo page: Debian's Chromium (`/usr/bin/chromium`, installed by
+ * `.ci/run`), driven headless by playwright-core. Two pages join the chat; what one sends reaches
+ * both through the browser's own WebSocket and our server; a screenshot shows the page rendered.
+ * Without a local Chromium the test is skipped with a notice, except under CI=true where it fails.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+import { type Demo, ensureBuilt, startDemo } from "../demo/start";
+import { readPng } from "./png";
+
+const CHROMIUM = "/usr/bin/chromium";
+const present = existsSync(CHROMIUM);
+const inCi = process.env.CI === "true";
+if (!present && !inCi) {
+  console.warn(`Skipping the browser test: ${CHROMIUM} is not installed (apt-get install chromium; .ci/run does).`);
+}
+const describeWithBrowser = present || inCi ? describe : describe.skip;
+
+describeWithBrowser("the demo page in headless Chromium", () => {
+  let demo: Demo | undefined;
+  let context: BrowserContext | undefined;
+  let profile = "";
+
+  beforeAll(async () => {
+    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
+    ensureBuilt();
+    demo = await startDemo();
+    profile = mkdtempSync(join(tmpdir(), "wsdriver-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 800, height: 600 },
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await demo?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("round-trips messages between two pages through our server, and the screenshot shows the page", async () => {
+    const url = demo!.url;
+    const alice = await context!.newPage();
+    const bob = await context!.newPage();
+    await alice.goto(url);
+    await alice.locator("#status", { hasText: "1 online" }).waitFor();
+    await bob.goto(url);
+    for (const page of [alice, bob]) await page.locator("#status", { hasText: "2 online" }).waitFor();
+
+    await alice.fill("#message", "Hello from Alice ☃");
+    await alice.click("#send");
+    await bob.fill("#message", "Hi Alice, Bob here");
+    await bob.press("#message", "Enter");
+
+    for (const page of [alice, bob]) {
+      await page.locator("#log li.message", { hasText: "Hi Alice, Bob here" }).waitFor();
+      expect(await page.locator("#log li.message").allTextContents()).toEqual([
+        expect.stringContaining("Hello from Alice ☃"),
+        expect.stringContaining("Hi Alice, Bob here"),
+      ]);
+    }
+    // Each page marks its own messages.
+    expect(await alice.locator("#log li.mine").allTextContents()).toEqual([expect.stringContaining("Hello from Alice ☃")]);
+    expect(await bob.locator("#log li.mine").allTextContents()).toEqual([expect.stringContaining("Hi Alice, Bob here")]);
+
+    const shot = await alice.screenshot();
+    writeFileSync(join(profile, "demo.png"), shot);
+    const png = readPng(shot);
+    expect({ width: png.width, height: png.height }).toEqual({ width: 800, height: 600 });
+    // Text, borders and the coloured status dot: a blank or failed page has one or two colours.
+    expect(png.colours).toBeGreaterThan(20);
+
+    // The server's going-away close reaches the page.
+    await bob.close();
+    demo!.process.kill("SIGINT");
+    await alice.locator("#status", { hasText: "closed (1001: server shutting down)" }).waitFor();
+    expect(await demo!.exited).toBe(0);
+  });
+});
