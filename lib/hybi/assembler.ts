@@ -4,10 +4,11 @@
  * message fails at the first byte that makes it invalid, not at its end (RFC 6455 §8.1).
  *
  * A message that arrives as one piece (one frame, in one chunk: the common case) is handed on
- * without a copy; a message in several pieces is copied once.
+ * without a copy; a message in several pieces is copied once (small pieces twice: see
+ * `ByteAccumulator`, which keeps a message of tiny fragments from costing more than its length).
  */
 import { ProtocolError } from "../errors.js";
-import { concatBytes } from "../util/bytes.js";
+import { ByteAccumulator } from "../util/accumulator.js";
 import { Utf8Stream, decodeUtf8 } from "../util/utf8.js";
 import { CloseCode } from "./close.js";
 import { Opcode } from "./parser.js";
@@ -29,8 +30,7 @@ export class MessageAssembler {
 
   private opcode = 0;
   private compressed = false;
-  private pieces: Uint8Array[] = [];
-  private length = 0;
+  private readonly pieces = new ByteAccumulator();
   private utf8: Utf8Stream | null = null;
 
   constructor(private readonly sink: MessageSink) {}
@@ -52,9 +52,8 @@ export class MessageAssembler {
         this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
         return;
       }
-    } else if (piece.length > 0) {
+    } else {
       this.pieces.push(piece);
-      this.length += piece.length;
     }
     if (!(frameEnd && fin)) return;
 
@@ -68,7 +67,7 @@ export class MessageAssembler {
       }
       return;
     }
-    const payload = concatBytes(this.pieces, this.length);
+    const payload = this.pieces.take();
     const messageOpcode = this.opcode, compressed = this.compressed;
     this.reset();
     this.deliverWhole(payload, messageOpcode, compressed);
@@ -103,8 +102,7 @@ export class MessageAssembler {
   private reset(): void {
     this.opcode = 0;
     this.compressed = false;
-    this.pieces = [];
-    this.length = 0;
+    this.pieces.clear();
     this.utf8 = null;
   }
 }

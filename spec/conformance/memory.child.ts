@@ -4,6 +4,9 @@
  * of exactly `maxLength` bytes — binary in one frame, text in one frame, and binary in four
  * fragments read in 16 KiB pieces — the server echoing each one. Prints the heap (and ArrayBuffer)
  * growth across the run, measured after full garbage collections, as JSON.
+ *
+ * With `fragments` as its first argument it measures instead what one unfinished message of
+ * `count` one-byte fragments holds on a server, for a text and for a binary message.
  */
 import { Driver } from "../../lib/driver";
 import { clientFrame } from "../support/wire";
@@ -11,8 +14,38 @@ import { clientFrame } from "../support/wire";
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --expose-gc");
 
-const maxLength = Number(process.argv[2] ?? 65536);
-const count = Number(process.argv[3] ?? 10000);
+const mode = process.argv[2];
+const maxLength = Number(process.argv[3] ?? 65536);
+const count = Number(process.argv[4] ?? 10000);
+
+const measure = (): number => {
+  gc();
+  gc();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+};
+
+if (mode === "fragments") {
+  const result: Record<string, number> = {};
+  for (const [name, opcode] of [["text", 0x1], ["binary", 0x2]] as const) {
+    const server = Driver.server({ write: () => undefined }, { maxLength });
+    server.on("connect", () => server.start());
+    server.parse(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const one = clientFrame({ opcode: 0x0, fin: false, payload: "x" });
+    const wire = new Uint8Array(one.length * count);
+    for (let i = 0; i < count; i++) wire.set(one, i * one.length);
+    wire.set(clientFrame({ opcode, fin: false, payload: "x" }), 0);
+    const before = measure();
+    // Handed over as a socket would: 64 KiB chunks, each a buffer of its own.
+    for (let at = 0; at < wire.length; at += 65536) server.parse(wire.slice(at, at + 65536));
+    const after = measure();
+    if (server.readyState !== 1) throw new Error(`${name}: the server closed`);
+    result[name] = after - before;
+  }
+  process.stdout.write(JSON.stringify(result) + "\n");
+  process.exit(0);
+}
 
 const toServer: Uint8Array[] = [];
 const toClient: Uint8Array[] = [];
@@ -68,13 +101,6 @@ function send(i: number): void {
   }
   pump();
 }
-
-const measure = (): number => {
-  gc();
-  gc();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-};
 
 for (let i = 0; i < 300; i++) send(i);
 const before = measure();

@@ -1,8 +1,10 @@
 /**
  * Memory: 10,000 messages of the largest size `maxLength` allows, echoed between a client and a
  * server driver, leave the heap where it was — no buffer is retained once its message has been
- * delivered. The exchange runs in a child process started with --expose-gc, so the measurement is
- * taken after full collections and is not disturbed by the test runner's own heap.
+ * delivered. And a message sent as a great many tiny fragments costs memory in proportion to its
+ * length, not to its fragment count. The exchanges run in a child process started with
+ * --expose-gc, so each measurement is taken after full collections, undisturbed by the test
+ * runner's own heap.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -41,22 +43,38 @@ const COUNT = 10_000;
 /** Generous: a tenth of a percent of what 10,000 retained messages would hold (655 MB). */
 const BOUND = 16 * 1024 * 1024;
 
+/** Runs the compiled child with `args`; returns the JSON it printed last. */
+function runChild(out: string, args: string[]): unknown {
+  const stdout = execFileSync(process.execPath, ["--expose-gc", join(out, "spec", "conformance", "memory.child.js"), ...args], {
+    env: { ...process.env, NODE_PATH: join(ROOT, "node_modules") },
+    encoding: "utf8",
+  });
+  return JSON.parse(stdout.trim().split("\n").pop() as string);
+}
+
+let out = "";
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), "wsdriver-memory-"));
+  compile(out);
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const FRAGMENTS = 200_000;
+
 group("memory", (testCase) => {
+  testCase(`an unfinished message of ${FRAGMENTS} one-byte fragments holds under 4 bytes per byte received`, () => {
+    // Before: each fragment was held as a view of its input chunk, over 100 bytes per payload byte.
+    const result = runChild(out, ["fragments", String(2 ** 20), String(FRAGMENTS)]) as { text: number; binary: number };
+    process.stdout.write(`memory: ${FRAGMENTS} one-byte fragments hold ${result.text} bytes (text), ${result.binary} bytes (binary)\n`);
+    expect(result.text).toBeLessThan(4 * FRAGMENTS);
+    expect(result.binary).toBeLessThan(4 * FRAGMENTS);
+  });
+
   testCase(`${COUNT} messages of maxLength (${MAX_LENGTH} bytes) each leave heap growth under ${BOUND / 2 ** 20} MiB`, () => {
-    const out = mkdtempSync(join(tmpdir(), "wsdriver-memory-"));
-    try {
-      compile(out);
-      const stdout = execFileSync(process.execPath, ["--expose-gc", join(out, "spec", "conformance", "memory.child.js"), String(MAX_LENGTH), String(COUNT)], {
-        env: { ...process.env, NODE_PATH: join(ROOT, "node_modules") },
-        encoding: "utf8",
-      });
-      const result = JSON.parse(stdout.trim().split("\n").pop() as string) as { received: number; receivedBytes: number; growth: number };
-      process.stdout.write(`memory: ${result.received} messages, ${result.receivedBytes} bytes, heap growth ${result.growth} bytes\n`);
-      expect(result.received).toBe(COUNT);
-      expect(result.receivedBytes).toBe(COUNT * MAX_LENGTH);
-      expect(result.growth).toBeLessThan(BOUND);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    const result = runChild(out, ["messages", String(MAX_LENGTH), String(COUNT)]) as { received: number; receivedBytes: number; growth: number };
+    process.stdout.write(`memory: ${result.received} messages, ${result.receivedBytes} bytes, heap growth ${result.growth} bytes\n`);
+    expect(result.received).toBe(COUNT);
+    expect(result.receivedBytes).toBe(COUNT * MAX_LENGTH);
+    expect(result.growth).toBeLessThan(BOUND);
   });
 });
