@@ -14,6 +14,17 @@ export type { ByteSource } from "./util/bytes.js";
 export { HandshakeError, ProtocolError } from "./errors.js";
 export { CloseCode, isValidCloseCode } from "./hybi/close.js";
 export { ProxyError } from "./proxy.js";
+export { deflate, PERMESSAGE_DEFLATE } from "./extensions/permessage-deflate.js";
+export type { DeflateOptions } from "./extensions/permessage-deflate.js";
+export type {
+  EncodedMessage, Extension, ExtensionContext, ExtensionResponse, ExtensionSession,
+} from "./extensions/extension.js";
+export type { ExtensionParamValue, ExtensionParams } from "./extensions/negotiation.js";
+export { setDeflateEngine } from "./extensions/codec.js";
+export { InflateLimitError } from "./extensions/engine.js";
+export type { DeflateEngine, Deflater, DeflaterOptions, Inflater, InflaterOptions } from "./extensions/engine.js";
+export { zlibEngine } from "./node/zlib.js";
+export type { ZlibModule, ZlibStream } from "./node/zlib.js";
 export type {
   ProxyConnectEvent, ProxyEventHandler, ProxyEventType, ProxyEvents, ProxyOptions, ProxyState, ProxyTunnel,
 } from "./proxy.js";

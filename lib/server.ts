@@ -8,6 +8,7 @@ import mitt, { type Emitter } from "mitt";
 import type { ReadyState } from "./base.js";
 import { HandshakeError } from "./errors.js";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
+import type { Extension } from "./extensions/extension.js";
 import { HeadReader, type RequestHead } from "./http/head.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
@@ -97,6 +98,10 @@ export class HttpServerDriver implements ServerDriver {
 
   setHeader(name: string, value: string): boolean {
     return this.forward((driver) => driver.setHeader(name, value));
+  }
+
+  addExtension(extension: Extension): boolean {
+    return this.forward((driver) => driver.addExtension(extension));
   }
 
   end(): void {

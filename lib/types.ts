@@ -3,6 +3,7 @@
  */
 import type { ReadyState } from "./base.js";
 import type { DriverEventHandler, DriverEventType } from "./events.js";
+import type { Extension } from "./extensions/extension.js";
 import type { HeaderMap } from "./http/headers.js";
 import type { ProxyOptions, ProxyTunnel } from "./proxy.js";
 import type { ByteSource } from "./util/bytes.js";
@@ -36,6 +37,11 @@ export interface Driver {
   end(): void;
   /** Adds a header to the opening handshake; before `start()` only. */
   setHeader(name: string, value: string): boolean;
+  /**
+   * Adds an extension to negotiate in the opening handshake, such as `deflate()` (RFC 7692);
+   * before `start()` only. False once started, or if one of the same name was added already.
+   */
+  addExtension(extension: Extension): boolean;
 
   on<K extends DriverEventType>(type: K, handler: DriverEventHandler<K>): void;
   off<K extends DriverEventType>(type: K, handler?: DriverEventHandler<K>): void;

@@ -10,7 +10,7 @@ import type { ClientOptions, DriverIO } from "../options.js";
 import { HttpConnectProxy, type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
-import { checkHybiResponse, generateKey, hybiRequest } from "./handshake-client.js";
+import { acceptExtensions, checkHybiResponse, generateKey, hybiRequest } from "./handshake-client.js";
 
 export class HybiClientDriver extends HybiDriver {
   readonly url: string;
@@ -49,7 +49,7 @@ export class HybiClientDriver extends HybiDriver {
       url: this.parsedUrl,
       key: this.key,
       protocols: this.protocols,
-      extensions: "",
+      extensions: this.negotiator?.offerHeader() ?? "",
       origin: this.origin,
       custom: this.customHeaders,
     });
@@ -78,6 +78,7 @@ export class HybiClientDriver extends HybiDriver {
     this.headers = response.headers;
     try {
       this.protocol = checkHybiResponse(response, this.key, this.protocols);
+      this.useExtensions(acceptExtensions(response, this.negotiator, this.extensionContext));
     } catch (error) {
       this.failHandshake(error as HandshakeError);
       return;

@@ -7,6 +7,9 @@ import type { Emitter } from "mitt";
 import { BaseDriver, CLOSED, CLOSING, CONNECTING, OPEN } from "../base.js";
 import { ProtocolError } from "../errors.js";
 import type { DriverEvents } from "../events.js";
+import type { Extension, ExtensionContext } from "../extensions/extension.js";
+import { RSV1 } from "../extensions/extension.js";
+import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
 import { resolveMaxLength } from "../options.js";
 import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
@@ -23,15 +26,21 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   readonly version: string = "hybi-13";
 
   protected readonly maxLength: number;
+  protected readonly isClient: boolean;
   protected readonly parser: FrameParser;
   protected readonly assembler: MessageAssembler;
   protected readonly framer: Framer;
   private closeSent = false;
+  /** Extensions added before `start()`, to negotiate. */
+  protected negotiator: ExtensionNegotiator | null = null;
+  /** The negotiated extensions, once open; null (the fast path) when there are none. */
+  protected extensions: ExtensionPipeline | null = null;
   private readonly pongCallbacks = new Map<string, Array<() => void>>();
 
   constructor(io: DriverIO, options: DriverOptions, isClient: boolean, emitter?: Emitter<DriverEvents>) {
     super(io, emitter);
     this.maxLength = resolveMaxLength(options);
+    this.isClient = isClient;
     // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
     this.parser = new FrameParser(this, { expectMasked: !isClient, maxLength: this.maxLength });
     this.assembler = new MessageAssembler(this);
@@ -56,12 +65,54 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   }
 
   text(message: string): boolean {
-    return this.sendOrQueue(() => this.framer.text(Opcode.TEXT, message));
+    return this.sendOrQueue(() => {
+      if (this.extensions === null) this.framer.text(Opcode.TEXT, message);
+      else this.sendEncoded(Opcode.TEXT, utf8Encode(message));
+    });
   }
 
   binary(message: ByteSource): boolean {
     const bytes = toBytes(message);
-    return this.sendOrQueue(() => this.framer.frame(Opcode.BINARY, bytes));
+    return this.sendOrQueue(() => {
+      if (this.extensions === null) this.framer.frame(Opcode.BINARY, bytes);
+      else this.sendEncoded(Opcode.BINARY, bytes);
+    });
+  }
+
+  /**
+   * Adds an extension to negotiate in the opening handshake (RFC 6455 §9), such as
+   * `deflate()`. False once the handshake has been sent, or if one of that name was added already.
+   */
+  addExtension(extension: Extension): boolean {
+    if (this.started || this.readyState !== CONNECTING) return false;
+    if (this.negotiator === null) this.negotiator = new ExtensionNegotiator();
+    return this.negotiator.add(extension);
+  }
+
+  /** What negotiated extensions learn about this connection. */
+  protected get extensionContext(): ExtensionContext {
+    return { isClient: this.isClient, maxLength: this.maxLength };
+  }
+
+  /** Starts the negotiated extensions: their RSV bits become legal, and messages pass through them. */
+  protected useExtensions(pipeline: ExtensionPipeline | null): void {
+    if (pipeline === null) return;
+    this.extensions = pipeline;
+    this.parser.allowedRsv = pipeline.rsv;
+    this.assembler.decodeCompressed = (payload) => pipeline.decode(payload, RSV1);
+  }
+
+  /** A data message through the extensions, then out as one frame with the RSV bits they set. */
+  private sendEncoded(opcode: number, payload: Uint8Array): void {
+    const encoded = (this.extensions as ExtensionPipeline).encode(payload, opcode);
+    this.framer.frame(opcode, encoded.payload, true, encoded.rsv);
+  }
+
+  /** Releases what the extensions hold (compressors) once the connection is closed. */
+  private releaseExtensions(): void {
+    if (this.extensions === null) return;
+    this.extensions.close();
+    this.extensions = null;
   }
 
   /**
@@ -115,6 +166,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.readyState = CLOSED;
     this.parser.stop();
     this.dropQueue();
+    this.releaseExtensions();
     this.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
   }
 
@@ -183,6 +235,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (!this.closeSent) this.sendClose(code === CloseCode.NO_STATUS ? null : code, EMPTY);
     this.readyState = CLOSED;
     this.dropQueue();
+    this.releaseExtensions();
     this.emit("close", { code, reason });
   }
 
@@ -198,6 +251,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     }
     this.readyState = CLOSED;
     this.dropQueue();
+    this.releaseExtensions();
     this.emit("error", error);
     this.emit("close", { code: error.code, reason: error.message });
   }

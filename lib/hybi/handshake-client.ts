@@ -8,6 +8,8 @@ import type { ResponseHead } from "../http/head.js";
 import { base64Encode } from "../util/base64.js";
 import { randomBytes } from "../util/random.js";
 import { acceptKey } from "./accept.js";
+import type { ExtensionContext } from "../extensions/extension.js";
+import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 
 export function generateKey(): string {
   // RFC 6455 §4.1: "a randomly selected 16-byte value", base64-encoded.
@@ -60,4 +62,22 @@ export function checkHybiResponse(response: ResponseHead, key: string, protocols
     throw new HandshakeError(status, `Sec-WebSocket-Protocol '${protocol}' was not offered`);
   }
   return protocol;
+}
+
+/**
+ * Checks the server's `Sec-WebSocket-Extensions` against what was offered (RFC 6455 §4.1: "If the
+ * response includes a |Sec-WebSocket-Extensions| header field and this header field indicates the
+ * use of an extension that was not present in the client's handshake ... the client MUST _Fail the
+ * WebSocket Connection_") and starts the accepted extensions; throws a `HandshakeError`.
+ */
+export function acceptExtensions(
+  response: ResponseHead, negotiator: ExtensionNegotiator | null, context: ExtensionContext,
+): ExtensionPipeline | null {
+  const header = response.headers["sec-websocket-extensions"];
+  if (negotiator === null && header === undefined) return null;
+  try {
+    return (negotiator ?? new ExtensionNegotiator()).activate(header, context);
+  } catch (error) {
+    throw new HandshakeError(response.statusCode, (error as Error).message);
+  }
 }

@@ -6,6 +6,8 @@ import { HandshakeError } from "../errors.js";
 import { type HeaderMap, hasToken, serializeHead, splitList } from "../http/headers.js";
 import { base64Decode } from "../util/base64.js";
 import { acceptKey } from "./accept.js";
+import type { ExtensionContext } from "../extensions/extension.js";
+import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 
 /** The versions served with RFC 6455 framing: 13, and 7 and 8 whose framing is the same (as ws and websocket-driver do). */
 export const SUPPORTED_VERSIONS = ["13", "8", "7"];
@@ -47,6 +49,22 @@ export function checkHybiRequest(request: ParsedRequest): void {
 export function selectProtocol(offered: string | undefined, accepted: readonly string[]): string {
   const offers = splitList(offered);
   return accepted.find((protocol) => offers.includes(protocol)) ?? "";
+}
+
+/**
+ * Answers the client's `Sec-WebSocket-Extensions` offers (RFC 6455 §9.1) with the extensions the
+ * server has: the response header value ("" for none) and the negotiated pipeline. A malformed
+ * header is refused with a `HandshakeError` (400) even when the server has no extensions.
+ */
+export function respondToExtensions(
+  header: string | undefined, negotiator: ExtensionNegotiator | null, context: ExtensionContext,
+): { header: string; pipeline: ExtensionPipeline | null } {
+  if (header === undefined) return { header: "", pipeline: null };
+  try {
+    return (negotiator ?? new ExtensionNegotiator()).respond(header, context);
+  } catch (error) {
+    throw new HandshakeError(400, (error as Error).message);
+  }
 }
 
 export function hybiResponse(

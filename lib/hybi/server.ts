@@ -9,7 +9,9 @@ import type { DriverEvents } from "../events.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
-import { type ParsedRequest, checkHybiRequest, errorResponse, hybiResponse, selectProtocol } from "./handshake-server.js";
+import {
+  type ParsedRequest, checkHybiRequest, errorResponse, hybiResponse, respondToExtensions, selectProtocol,
+} from "./handshake-server.js";
 
 export class HybiServerDriver extends HybiDriver {
   override readonly version: string;
@@ -41,8 +43,16 @@ export class HybiServerDriver extends HybiDriver {
       return false;
     }
     const headers = this.request.headers;
+    let negotiated: ReturnType<typeof respondToExtensions>;
+    try {
+      negotiated = respondToExtensions(headers["sec-websocket-extensions"], this.negotiator, this.extensionContext);
+    } catch (error) {
+      this.refuse(error as HandshakeError);
+      return false;
+    }
     this.protocol = selectProtocol(headers["sec-websocket-protocol"], this.protocols);
-    const response = hybiResponse(headers["sec-websocket-key"], this.protocol, "", this.customHeaders);
+    const response = hybiResponse(headers["sec-websocket-key"], this.protocol, negotiated.header, this.customHeaders);
+    this.useExtensions(negotiated.pipeline);
     this.io.write(new TextEncoder().encode(response));
     this.open();
     const early = this.early;

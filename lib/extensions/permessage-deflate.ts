@@ -1,0 +1,270 @@
+/**
+ * permessage-deflate (RFC 7692): each data message is compressed with DEFLATE on its own, marked
+ * with RSV1 on its first frame, and — unless a "no context takeover" parameter says otherwise —
+ * compressed with the window the previous messages left behind.
+ *
+ *     driver.addExtension(deflate());                       // either side
+ *     driver.addExtension(deflate({ threshold: 1024, serverNoContextTakeover: true }));
+ */
+import { ProtocolError } from "../errors.js";
+import { CloseCode } from "../hybi/close.js";
+import { getDeflateEngine } from "./codec.js";
+import { type DeflateEngine, type Deflater, type Inflater, InflateLimitError } from "./engine.js";
+import { type Extension, type ExtensionContext, type ExtensionResponse, type ExtensionSession, RSV1 } from "./extension.js";
+import type { ExtensionParamValue, ExtensionParams } from "./negotiation.js";
+
+export interface DeflateOptions {
+  /**
+   * `server_no_context_takeover` (RFC 7692 §7.1.1.1): the server compresses every message on its
+   * own. A client offers it; a server always answers with it.
+   */
+  serverNoContextTakeover?: boolean;
+  /**
+   * `client_no_context_takeover` (§7.1.1.2): the client compresses every message on its own. A
+   * client offers it (and then resets its compressor); a server always asks for it.
+   */
+  clientNoContextTakeover?: boolean;
+  /**
+   * `server_max_window_bits` (§7.1.2.1), 8 to 15: the largest LZ77 window the server may compress
+   * with. A client offers it; a server uses it and says so.
+   */
+  serverMaxWindowBits?: number;
+  /**
+   * `client_max_window_bits` (§7.1.2.2). On a client: `true` (the default) offers it without a
+   * value, meaning the server may limit the client's window; a number 8 to 15 offers it with that
+   * value; `false` leaves it out. On a server: a number 8 to 15 limits the client's window when the
+   * client allows it.
+   */
+  clientMaxWindowBits?: number | boolean;
+  /** Compression level, 0 (store only) to 9 (smallest), -1 for the engine's default. Default 6. */
+  level?: number;
+  /** Memory level of the compressor, 1 to 9. Default 8. */
+  memLevel?: number;
+  /** Messages shorter than this many bytes are sent uncompressed. Default 0: all are compressed. */
+  threshold?: number;
+  /** The DEFLATE engine; default the one `setDeflateEngine` chose, or the runtime's `node:zlib`. */
+  engine?: DeflateEngine;
+}
+
+/** RFC 7692 §7: the extension token. */
+export const PERMESSAGE_DEFLATE = "permessage-deflate";
+
+/** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed before sending. */
+const TAIL = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
+
+const PARAMS = ["server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"];
+
+/**
+ * zlib cannot compress raw DEFLATE with a 256-byte window (it quietly uses 512): when the peer
+ * allows no more than 8 bits, messages are sent uncompressed, which RFC 7692 §6 permits.
+ */
+const SMALLEST_DEFLATE_WINDOW = 9;
+
+/** The permessage-deflate extension (RFC 7692), ready for `driver.addExtension`. */
+export function deflate(options: DeflateOptions = {}): Extension {
+  return new PerMessageDeflate(options);
+}
+
+class PerMessageDeflate implements Extension {
+  readonly name = PERMESSAGE_DEFLATE;
+  readonly rsv = RSV1;
+
+  private readonly level: number;
+  private readonly memLevel: number;
+  private readonly threshold: number;
+
+  constructor(private readonly options: DeflateOptions) {
+    this.level = integerIn(options.level ?? 6, -1, 9, "level");
+    this.memLevel = integerIn(options.memLevel ?? 8, 1, 9, "memLevel");
+    this.threshold = options.threshold ?? 0;
+    if (!(this.threshold >= 0)) throw new RangeError(`threshold must be a non-negative number, got ${options.threshold}`);
+    if (options.serverMaxWindowBits !== undefined) integerIn(options.serverMaxWindowBits, 8, 15, "serverMaxWindowBits");
+    if (typeof options.clientMaxWindowBits === "number") integerIn(options.clientMaxWindowBits, 8, 15, "clientMaxWindowBits");
+    // Fail on `addExtension`, not at the handshake, if there is nothing to compress with.
+    if (options.engine === undefined) getDeflateEngine();
+  }
+
+  // --- client ---------------------------------------------------------------------------------
+
+  /** RFC 7692 §5.1: one offer, with the parameters the options ask for. */
+  offer(): ExtensionParams[] {
+    const params: ExtensionParams = {};
+    const { options } = this;
+    if (options.serverNoContextTakeover) params.server_no_context_takeover = true;
+    if (options.clientNoContextTakeover) params.client_no_context_takeover = true;
+    if (options.serverMaxWindowBits !== undefined) params.server_max_window_bits = String(options.serverMaxWindowBits);
+    const client = options.clientMaxWindowBits ?? true;
+    if (client !== false) params.client_max_window_bits = client === true ? true : String(client);
+    return [params];
+  }
+
+  /** RFC 7692 §7.1: what a client must check in the server's response. */
+  activate(params: ExtensionParams, offers: readonly ExtensionParams[], context: ExtensionContext): ExtensionSession {
+    const offer = offers[0] ?? {};
+    for (const name of Object.keys(params)) {
+      if (!PARAMS.includes(name)) throw new Error(`unknown parameter '${name}'`);
+    }
+    const serverNoContext = flag(params.server_no_context_takeover, "server_no_context_takeover");
+    const clientNoContext = flag(params.client_no_context_takeover, "client_no_context_takeover");
+    // §7.1.2.1: the server may limit its own window, never above what the client offered.
+    if (params.server_max_window_bits !== undefined) {
+      const bits = windowBits(params.server_max_window_bits, "server_max_window_bits");
+      if (bits === null) throw new Error("server_max_window_bits needs a value");
+      if (typeof offer.server_max_window_bits === "string" && bits > Number(offer.server_max_window_bits)) {
+        throw new Error(`server_max_window_bits=${bits} is above the ${offer.server_max_window_bits} offered`);
+      }
+    }
+    // §7.1.2.2: "If a received extension negotiation response includes the client_max_window_bits
+    // extension parameter and the extension negotiation offer did not, the client MUST _Fail the
+    // WebSocket Connection_"; in a response it must have a value.
+    let clientBits = typeof offer.client_max_window_bits === "string" ? Number(offer.client_max_window_bits) : 15;
+    if (params.client_max_window_bits !== undefined) {
+      if (offer.client_max_window_bits === undefined) throw new Error("client_max_window_bits was not offered");
+      const bits = windowBits(params.client_max_window_bits, "client_max_window_bits");
+      if (bits === null) throw new Error("client_max_window_bits needs a value in a response");
+      if (bits > clientBits) throw new Error(`client_max_window_bits=${bits} is above the ${clientBits} offered`);
+      clientBits = bits;
+    }
+    return this.session(context, {
+      deflateBits: clientBits,
+      resetDeflater: clientNoContext || this.options.clientNoContextTakeover === true,
+      resetInflater: serverNoContext,
+    });
+  }
+
+  // --- server ---------------------------------------------------------------------------------
+
+  /** RFC 7692 §7.1: accept an offer whose parameters are all known and valid, or decline it. */
+  respond(offer: ExtensionParams, context: ExtensionContext): ExtensionResponse | null {
+    for (const name of Object.keys(offer)) if (!PARAMS.includes(name)) return null;
+    const { options } = this;
+    let serverNoContext: boolean, clientNoContext: boolean, offeredServerBits: number | null, offeredClientBits: number | null;
+    try {
+      serverNoContext = flag(offer.server_no_context_takeover, "server_no_context_takeover");
+      clientNoContext = flag(offer.client_no_context_takeover, "client_no_context_takeover");
+      offeredServerBits = offer.server_max_window_bits === undefined ? null
+        : windowBits(offer.server_max_window_bits, "server_max_window_bits");
+      // §7.1.2.1: in an offer, server_max_window_bits must have a value.
+      if (offer.server_max_window_bits !== undefined && offeredServerBits === null) return null;
+      offeredClientBits = offer.client_max_window_bits === undefined ? null
+        : windowBits(offer.client_max_window_bits, "client_max_window_bits");
+    } catch {
+      return null;
+    }
+    const params: ExtensionParams = {};
+    if (serverNoContext || options.serverNoContextTakeover) params.server_no_context_takeover = true;
+    if (clientNoContext || options.clientNoContextTakeover) params.client_no_context_takeover = true;
+    let serverBits = 15;
+    if (offeredServerBits !== null || options.serverMaxWindowBits !== undefined) {
+      serverBits = Math.min(offeredServerBits ?? 15, options.serverMaxWindowBits ?? 15);
+      params.server_max_window_bits = String(serverBits);
+    }
+    // §7.1.2.2: the client's window may be limited only if the client offered the parameter.
+    if (offer.client_max_window_bits !== undefined && typeof options.clientMaxWindowBits === "number") {
+      params.client_max_window_bits = String(Math.min(offeredClientBits ?? 15, options.clientMaxWindowBits));
+    }
+    const session = this.session(context, {
+      deflateBits: serverBits,
+      resetDeflater: params.server_no_context_takeover === true,
+      resetInflater: params.client_no_context_takeover === true,
+    });
+    return { params, session };
+  }
+
+  private session(context: ExtensionContext, settings: SessionSettings): ExtensionSession {
+    return new DeflateSession(this.options.engine ?? getDeflateEngine(), context.maxLength, {
+      ...settings, level: this.level, memLevel: this.memLevel, threshold: this.threshold,
+    });
+  }
+}
+
+interface SessionSettings {
+  /** The window our compressor may use (the peer's limit). */
+  deflateBits: number;
+  /** We take no context over: reset the compressor after each message. */
+  resetDeflater: boolean;
+  /** The peer takes no context over: reset the decompressor after each message. */
+  resetInflater: boolean;
+}
+
+interface SessionOptions extends SessionSettings {
+  level: number;
+  memLevel: number;
+  threshold: number;
+}
+
+/** One connection's compressor and decompressor, each made on first use. */
+class DeflateSession implements ExtensionSession {
+  private deflater: Deflater | null = null;
+  private inflater: Inflater | null = null;
+  private readonly compress: boolean;
+
+  constructor(private readonly engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
+    this.compress = options.deflateBits >= SMALLEST_DEFLATE_WINDOW;
+  }
+
+  encode(payload: Uint8Array, rsv: number): { payload: Uint8Array; rsv: number } {
+    if (!this.compress || payload.length < this.options.threshold) return { payload, rsv };
+    if (this.deflater === null) {
+      const { level, memLevel, deflateBits } = this.options;
+      this.deflater = this.engine.createDeflater({ level, memLevel, windowBits: deflateBits });
+    }
+    const out = this.deflater.deflate(payload);
+    if (this.options.resetDeflater) this.deflater.reset();
+    // RFC 7692 §7.2.1: remove the 00 00 ff ff the sync flush ended with.
+    return { payload: endsWithTail(out) ? out.subarray(0, out.length - 4) : out, rsv: rsv | RSV1 };
+  }
+
+  decode(payload: Uint8Array, rsv: number): Uint8Array {
+    if ((rsv & RSV1) === 0) return payload;
+    if (this.inflater === null) {
+      // A window of 15 bits reads whatever window the peer chose.
+      this.inflater = this.engine.createInflater({ windowBits: 15, maxLength: this.maxLength });
+    }
+    // RFC 7692 §7.2.2: append 00 00 ff ff, then inflate.
+    const input = new Uint8Array(payload.length + 4);
+    input.set(payload);
+    input.set(TAIL, payload.length);
+    let out: Uint8Array;
+    try {
+      out = this.inflater.inflate(input);
+    } catch (error) {
+      if (error instanceof InflateLimitError) {
+        throw new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${this.maxLength})`);
+      }
+      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
+    }
+    if (this.options.resetInflater) this.inflater.reset();
+    return out;
+  }
+
+  close(): void {
+    this.deflater?.close();
+    this.inflater?.close();
+    this.deflater = this.inflater = null;
+  }
+}
+
+function endsWithTail(out: Uint8Array): boolean {
+  const n = out.length;
+  return n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff && out[n - 1] === 0xff;
+}
+
+/** A parameter that takes no value: absent (false) or present without one (true). */
+function flag(value: ExtensionParamValue | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  if (value !== true) throw new Error(`${name} takes no value, got '${value}'`);
+  return true;
+}
+
+/** RFC 7692 §7.1.2: a window size is a decimal 8 to 15, with no leading zero; `true` (no value) gives null. */
+function windowBits(value: ExtensionParamValue, name: string): number | null {
+  if (value === true) return null;
+  if (!/^(8|9|1[0-5])$/.test(value)) throw new Error(`${name} must be 8 to 15, got '${value}'`);
+  return Number(value);
+}
+
+function integerIn(value: number, min: number, max: number, name: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  return value;
+}
