@@ -6,7 +6,9 @@
  * growth across the run, measured after full garbage collections, as JSON.
  *
  * With `fragments` as its first argument it measures instead what one unfinished message of
- * `count` one-byte fragments holds on a server, for a text and for a binary message.
+ * `count` one-byte fragments holds on a server, for a text and for a binary message; with
+ * `trickle`, what `count` server drivers hold once each has been handed `maxLength` bytes of an
+ * unfinished HTTP head one byte at a time.
  */
 import { Driver } from "../../lib/driver";
 import { clientFrame } from "../support/wire";
@@ -24,6 +26,17 @@ const measure = (): number => {
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.arrayBuffers;
 };
+
+if (mode === "trickle") {
+  const drivers = Array.from({ length: count }, () => Driver.server({ write: () => undefined }));
+  const head = new TextEncoder().encode(`GET / HTTP/1.1\r\nX-Slow: ${"a".repeat(maxLength)}`).subarray(0, maxLength);
+  const before = measure();
+  for (const driver of drivers) for (let i = 0; i < head.length; i++) driver.parse(head.subarray(i, i + 1));
+  const after = measure();
+  if (drivers.some((d) => d.readyState !== 0)) throw new Error("a driver left the connecting state");
+  process.stdout.write(JSON.stringify({ sent: count * head.length, held: after - before }) + "\n");
+  process.exit(0);
+}
 
 if (mode === "fragments") {
   const result: Record<string, number> = {};
