@@ -1,0 +1,110 @@
+/**
+ * `npx wsdriver connect`: the command-line client (bin/wsdriver.mjs) run as a child process with
+ * its input piped, against a `ws` server over loopback, directly and through the `proxy` package.
+ */
+import { spawn } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import WebSocket, { WebSocketServer } from "ws";
+import { ensureBuilt } from "../demo/start";
+import { startProxy } from "../proxy/peers";
+
+const ROOT = join(__dirname, "../..");
+
+/** Runs the CLI with `args`, writes `lines` to its input and closes it, and collects what it printed. */
+function cli(args: string[], lines: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["bin/wsdriver.mjs", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (text: string) => { stdout += text; });
+  child.stderr.setEncoding("utf8").on("data", (text: string) => { stderr += text; });
+  for (const line of lines) child.stdin.write(`${line}\n`);
+  child.stdin.end();
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+describe("wsdriver connect", () => {
+  let wss: WebSocketServer;
+  let port = 0;
+  const requests: Array<{ url: string | undefined; headers: Record<string, unknown> }> = [];
+  beforeAll(async () => {
+    ensureBuilt();
+    wss = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: (offered) => (offered.has("chat") ? "chat" : false) });
+    await new Promise((resolve) => wss.once("listening", resolve));
+    port = (wss.address() as AddressInfo).port;
+    wss.on("connection", (ws: WebSocket, request) => {
+      requests.push({ url: request.url, headers: request.headers });
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        const text = data.toString();
+        if (text === "binary please") ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+        else if (text === "bye") ws.close(4000, "as requested");
+        else ws.send(isBinary ? data : `echo: ${text}`);
+      });
+    });
+  }, 120_000);
+  afterAll(async () => {
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise((resolve) => wss.close(resolve));
+  });
+
+  it("sends typed lines as text, prints messages, offers --protocol and --header, and closes with 1000 at end of input", async () => {
+    const { code, stdout, stderr } = await cli(
+      ["connect", `ws://127.0.0.1:${port}/cli?room=1`, "--protocol", "chat", "-H", "X-Team: wsdriver", "--origin", "http://example.test"],
+      ["hello", "héllo ☃", "binary please"],
+    );
+    expect(stdout).toBe("< echo: hello\n< echo: héllo ☃\n< [binary, 4 bytes] deadbeef\n");
+    expect(stderr).toBe(`connected to ws://127.0.0.1:${port}/cli?room=1 (protocol: chat)\nclosed 1000\n`);
+    expect(code).toBe(0);
+    const request = requests[requests.length - 1];
+    expect(request.url).toBe("/cli?room=1");
+    expect(request.headers).toMatchObject({ "x-team": "wsdriver", origin: "http://example.test", "sec-websocket-protocol": "chat" });
+  });
+
+  it("reports the server's close code and reason and exits 1 for a code other than 1000/1001", async () => {
+    const { code, stdout, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/`], ["bye"]);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("closed 4000 as requested\n");
+    expect(code).toBe(1);
+  });
+
+  it("reads /ping and /close as commands with --slash", async () => {
+    const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/`, "--slash"], ["/ping 01", "/close 1001 leaving"]);
+    expect(stderr).toContain(`< pong ${Buffer.from("01").toString("hex")}\n`);
+    expect(stderr).toContain("closed 1001 leaving\n");
+    expect(code).toBe(0);
+  });
+
+  it("connects through an HTTP proxy with --proxy", async () => {
+    const proxy = await startProxy({ PROXY_USER: "ada", PROXY_PASS: "s3cret" });
+    try {
+      const { code, stdout } = await cli(
+        ["connect", `ws://127.0.0.1:${port}/tunnelled`, "--proxy", `http://ada:s3cret@127.0.0.1:${proxy.port}`], ["through the tunnel"]);
+      expect(stdout).toBe("< echo: through the tunnel\n");
+      expect(code).toBe(0);
+      expect(proxy.requests.map(({ method, url }) => [method, url])).toEqual([["CONNECT", `127.0.0.1:${port}`]]);
+      expect(requests[requests.length - 1].url).toBe("/tunnelled");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("fails with a message when nothing listens", async () => {
+    const probe = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise((resolve) => probe.once("listening", resolve));
+    const freePort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${freePort}/`]);
+    expect(stderr).toContain("error: connect ECONNREFUSED");
+    expect(stderr).toContain("closed 1006");
+    expect(code).toBe(1);
+  });
+
+  it("explains its usage for a bad command line", async () => {
+    const { code, stderr } = await cli(["connect", "http://127.0.0.1/"]);
+    expect(stderr).toContain("not a ws: or wss: URL");
+    expect(code).toBe(2);
+    const help = await cli(["--help"]);
+    expect(help.stdout).toContain("Usage: wsdriver connect");
+    expect(help.code).toBe(0);
+  });
+});
