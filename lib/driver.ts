@@ -5,16 +5,25 @@ import type { Emitter } from "mitt";
 import mitt from "mitt";
 import type { DriverEvents } from "./events.js";
 import { HybiClientDriver } from "./hybi/client.js";
+import { draftVersionOf } from "./hixie/handshake.js";
+import { Hixie75Driver } from "./hixie/hixie75.js";
+import { Hixie76Driver } from "./hixie/hixie76.js";
 import { HybiServerDriver } from "./hybi/server.js";
 import type { ClientOptions, DriverIO, RequestLike, ServerOptions } from "./options.js";
 import { isWebSocket, normalizeRequest } from "./request.js";
 import { HttpServerDriver } from "./server.js";
 import type { ClientDriver, Driver as DriverInterface, HttpRequest, ServerDriver } from "./types.js";
 
-/** Picks the driver for a request's protocol version. */
+/**
+ * Picks the driver for a request's protocol version. A draft request is given a draft driver even
+ * when drafts are not served, so that its refusal says so (and `version` names the draft).
+ */
 function createServerDriver(
   request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
 ): ServerDriver {
+  const draft = draftVersionOf(request, options.allowDrafts === true);
+  if (draft === "hixie-76") return new Hixie76Driver(request, io, options, emitter);
+  if (draft === "hixie-75") return new Hixie75Driver(request, io, options, emitter);
   return new HybiServerDriver(request, io, options, emitter);
 }
 

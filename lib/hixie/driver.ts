@@ -1,0 +1,216 @@
+/**
+ * What the two draft server drivers share: the opening handshake up to the response head, holding
+ * bytes that arrive before it is complete, text frames out, the frame reader in, and closing. The
+ * drafts have no binary messages, pings or close codes, so `binary`, `ping` and `pong` return false
+ * and a `close` event carries the code and reason given to `close()` (1000 and "" by default).
+ */
+import type { Emitter } from "mitt";
+import { BaseDriver, CLOSED, CONNECTING, OPEN } from "../base.js";
+import { HandshakeError, ProtocolError } from "../errors.js";
+import type { DriverEvents } from "../events.js";
+import { CloseCode } from "../hybi/close.js";
+import { errorResponse, selectProtocol } from "../hybi/handshake-server.js";
+import { type DriverIO, type ServerOptions, resolveMaxLength } from "../options.js";
+import type { HttpRequest, ServerDriver } from "../types.js";
+import { type ByteSource, concatBytes, latin1Encode, toBytes, utf8Encode } from "../util/bytes.js";
+import { type DraftVersion, checkDraftRequest, draftResponse, locationOf } from "./handshake.js";
+import { type DraftFrameSink, DraftParser } from "./parser.js";
+
+/** draft-hixie-76 §1.4: the closing frame, a 0xFF type byte and a zero length. */
+const CLOSING_FRAME = Uint8Array.of(0xff, 0x00);
+
+export abstract class DraftDriver extends BaseDriver implements ServerDriver, DraftFrameSink {
+  abstract override readonly version: DraftVersion;
+  readonly request: HttpRequest;
+
+  protected readonly options: ServerOptions;
+  protected readonly maxLength: number;
+  private readonly parser: DraftParser;
+  /** Bytes read before the handshake completes: the draft-76 key body, then any early frames. */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+
+  constructor(
+    request: HttpRequest,
+    io: DriverIO,
+    options: ServerOptions,
+    emitter: Emitter<DriverEvents> | undefined,
+    /** Whether this draft has the 0xFF 0x00 closing frame (draft-76 does, draft-75 does not). */
+    private readonly closingFrame: boolean,
+    /** How many body bytes the handshake needs after the head (8 in draft-76). */
+    private readonly bodyLength: number,
+  ) {
+    super(io, emitter);
+    this.request = request;
+    this.options = options;
+    this.maxLength = resolveMaxLength(options);
+    this.parser = new DraftParser(this, { closingFrame, maxLength: this.maxLength });
+    if (request.body && request.body.length > 0) this.hold(request.body);
+  }
+
+  /** Draft-specific checks of the request, after the shared ones; throws a `HandshakeError`. */
+  protected abstract checkRequest(): void;
+
+  /** What follows the response head once the body is in (the draft-76 digest), or nothing. */
+  protected abstract handshakeTail(body: Uint8Array): Uint8Array | null;
+
+  /**
+   * Answers the handshake: the response head at once, then (once the body is in, for draft-76) the
+   * rest of it and `open`. A refused request gets an error status, `error` and `close`.
+   */
+  start(): boolean {
+    if (this.started || this.readyState !== CONNECTING) return false;
+    this.started = true;
+    try {
+      checkDraftRequest(this.request, this.version, this.options.allowDrafts === true);
+      this.checkRequest();
+    } catch (error) {
+      this.refuse(error as HandshakeError);
+      return false;
+    }
+    const headers = this.request.headers;
+    const offered = this.version === "hixie-76" ? headers["sec-websocket-protocol"] : headers["websocket-protocol"];
+    this.protocol = selectProtocol(offered, this.options.protocols ?? []);
+    const head = draftResponse(this.version, {
+      origin: headers["origin"],
+      location: locationOf(this.request, this.options.secure === true),
+      protocol: this.protocol,
+      custom: this.customHeaders,
+    });
+    this.io.write(latin1Encode(head));
+    this.proceed();
+    return true;
+  }
+
+  /**
+   * Feeds bytes read from the transport. Never throws on what the peer sent: bad input becomes an
+   * `error` event and a close.
+   */
+  parse(chunk: ByteSource): void {
+    if (this.readyState === CLOSED) return;
+    const bytes = toBytes(chunk);
+    if (bytes.length === 0) return;
+    if (this.readyState === CONNECTING) {
+      this.hold(bytes);
+      this.proceed();
+    } else {
+      this.parser.parse(bytes);
+    }
+  }
+
+  /** Sends a text frame, 0x00, the UTF-8 bytes, 0xFF (draft-hixie-76 §5.3); queued until open. */
+  text(message: string): boolean {
+    return this.sendOrQueue(() => {
+      const data = utf8Encode(message);
+      const frame = new Uint8Array(data.length + 2);
+      frame.set(data, 1);
+      frame[frame.length - 1] = 0xff;
+      this.io.write(frame);
+    });
+  }
+
+  /** The drafts' length-prefixed frames are discarded by their readers: there is no binary message. */
+  binary(_message: ByteSource): boolean {
+    return false;
+  }
+
+  /** The drafts have no ping. */
+  ping(): boolean {
+    return false;
+  }
+
+  /** The drafts have no pong. */
+  pong(): boolean {
+    return false;
+  }
+
+  /** The drafts negotiate no extensions. */
+  addExtension(_extension: unknown): boolean {
+    return false;
+  }
+
+  /**
+   * Closes the connection and emits `close` at once. draft-76 sends its closing frame first
+   * (§1.4); draft-75 has none, so the embedder's closing the socket is the close.
+   */
+  close(reason = "", code: number = CloseCode.NORMAL): boolean {
+    if (this.readyState === CLOSED) return false;
+    if (this.readyState === OPEN && this.closingFrame) this.io.write(CLOSING_FRAME);
+    this.finish();
+    this.emit("close", { code, reason });
+    return true;
+  }
+
+  /** The transport has closed. Emits `close` (1006) unless the connection is already closed. */
+  end(): void {
+    if (this.readyState === CLOSED) return;
+    this.finish();
+    this.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
+  }
+
+  // --- DraftFrameSink ------------------------------------------------------------------------
+
+  onText(text: string): void {
+    this.emit("message", { data: text });
+  }
+
+  /** draft-hixie-76 §5.3: answer the peer's closing frame with ours, then the connection is closed. */
+  onClosingFrame(): void {
+    this.io.write(CLOSING_FRAME);
+    this.finish();
+    this.emit("close", { code: CloseCode.NORMAL, reason: "" });
+  }
+
+  onFrameError(error: ProtocolError): void {
+    this.fail(error);
+  }
+
+  /** Fails the connection: draft-76's closing frame if open, then `error` and `close` with the error's code. */
+  protected fail(error: ProtocolError): void {
+    if (this.readyState === CLOSED) return;
+    if (this.readyState === OPEN && this.closingFrame) this.io.write(CLOSING_FRAME);
+    this.finish();
+    this.emit("error", error);
+    this.emit("close", { code: error.code, reason: error.message });
+  }
+
+  /** Writes the error response, then emits `error` and `close` (1002), as the hybi driver does. */
+  private refuse(error: HandshakeError): void {
+    this.io.write(errorResponse(error.status, error.message));
+    this.finish();
+    this.emit("error", error);
+    this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
+  }
+
+  private finish(): void {
+    this.readyState = CLOSED;
+    this.parser.stop();
+    this.held = [];
+    this.heldBytes = 0;
+    this.dropQueue();
+  }
+
+  /** Keeps bytes until the handshake completes, up to the body, a frame of `maxLength` and its framing. */
+  private hold(bytes: Uint8Array): void {
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > this.bodyLength + this.maxLength + 2) {
+      this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
+    }
+  }
+
+  /** Completes the handshake once `start()` has answered and the body is in, then reads what followed. */
+  private proceed(): void {
+    if (!this.started || this.readyState !== CONNECTING || this.heldBytes < this.bodyLength) return;
+    const held = concatBytes(this.held, this.heldBytes);
+    this.held = [];
+    this.heldBytes = 0;
+    const tail = this.handshakeTail(held.subarray(0, this.bodyLength));
+    if (tail) this.io.write(tail);
+    this.readyState = OPEN;
+    this.emit("open", {});
+    this.flushQueue();
+    const rest = held.subarray(this.bodyLength);
+    if (rest.length > 0 && this.readyState === OPEN) this.parser.parse(rest);
+  }
+}
