@@ -77,13 +77,17 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** A `node:net` server running `Driver.server` that echoes every message, and closes the socket on `close`. */
-export function startEchoServer(options: ServerOptions = {}): Promise<EchoServer> {
+/**
+ * A `node:net` server running `Driver.server` that echoes every message, and closes the socket on
+ * `close`. `setup` runs on each new driver before it reads anything (to add extensions).
+ */
+export function startEchoServer(options: ServerOptions = {}, setup?: (driver: ServerDriver) => void): Promise<EchoServer> {
   const connections = new Map<number, ServerConnection>();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     const driver = Driver.server(socket, options);
+    setup?.(driver);
     const events = record(driver);
     const connection: ServerConnection = { driver, events, read: new ReadCounter(), thrown: [], errorAt: undefined };
     let readingTo = 0;
