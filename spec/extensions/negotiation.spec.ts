@@ -3,7 +3,7 @@
  * the negotiation framework on the real drivers, with a small extension of our own.
  */
 import type { Extension, ExtensionSession } from "../../lib/extensions/extension";
-import { parseExtensions, serializeExtensions } from "../../lib/extensions/negotiation";
+import { type ExtensionParams, parseExtensions, serializeExtensions } from "../../lib/extensions/negotiation";
 import { deflate } from "../../lib/extensions/permessage-deflate";
 import { Opcode } from "../../lib/hybi/parser";
 import { Driver } from "../../lib/driver";
@@ -65,7 +65,7 @@ function reverser(name: string, options: { rsv?: number; accept?: boolean; log?:
   return {
     name,
     rsv: options.rsv ?? 0x40,
-    offer: () => [{ mode: "fast" }, {}],
+    offer: (): ExtensionParams[] => [{ mode: "fast" }, {}],
     activate: (params) => {
       if (params.mode !== undefined && params.mode !== "fast") throw new Error(`mode '${params.mode}' was not offered`);
       return session();
