@@ -117,7 +117,9 @@ export class FrameParser {
         const wanted = this.payloadLength - this.received;
         if (wanted > 0 && pos >= length) return;
         const take = wanted < length - pos ? wanted : length - pos;
-        const piece = chunk.subarray(pos, pos + take);
+        // A plain view, not `chunk.subarray`: on a Node Buffer that builds another Buffer through
+        // its species constructor, which took 11% of the time on 16 B text frames (--cpu-prof).
+        const piece = new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take);
         if (this.masked && take > 0) applyMask(piece, this.maskingKey, this.received & 3);
         pos += take;
         this.received += take;
