@@ -246,6 +246,11 @@ export class RawClient {
     return concat(...this.received);
   }
 
+  /** Ends our side of the TCP connection (the drafts close by closing the connection). */
+  endWrite(): void {
+    this.socket.end();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
