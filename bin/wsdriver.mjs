@@ -3,6 +3,7 @@
 //
 //   npx wsdriver connect ws://127.0.0.1:8080/chat [--protocol chat] [--header "Name: value"]
 //                                                  [--origin URL] [--proxy http://user:pass@host:port]
+//                                                  [--deflate]
 //
 // Every line typed is sent as a text message; every message received is printed on stdout
 // ("< text", binary as hex). Notices go to stderr. With --slash, "/ping [data]" sends a ping and
@@ -10,6 +11,12 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+// The library is loaded from the build in dist/ (`npm run build`; `npm start` and `npm pack` make it).
+// Imported before anything connects: handlers and the deflate offer must be in place before the
+// socket's first event.
+import { connect } from "../dist/esm/adapters/node.js";
+import { connectThroughProxy } from "../dist/esm/adapters/node-proxy.js";
+import { deflate } from "../dist/esm/index.js";
 
 const USAGE = `Usage: wsdriver connect <ws://host:port/path | wss://…> [options]
 
@@ -18,6 +25,7 @@ Options:
   -H, --header <line>     add a handshake header, "Name: value" (repeatable)
   -o, --origin <url>      send an Origin header
   -x, --proxy <url>       connect through an HTTP proxy with CONNECT (http://[user:pass@]host:port)
+  -z, --deflate           offer permessage-deflate (RFC 7692)
   -k, --insecure          do not check the server's TLS certificate (wss: only)
       --ca <file>         trust this PEM certificate for wss:
   -s, --slash             read /ping [data] and /close [code [reason]] as commands
@@ -38,6 +46,7 @@ try {
       header: { type: "string", short: "H", multiple: true },
       origin: { type: "string", short: "o" },
       proxy: { type: "string", short: "x" },
+      deflate: { type: "boolean", short: "z" },
       insecure: { type: "boolean", short: "k" },
       ca: { type: "string" },
       slash: { type: "boolean", short: "s" },
@@ -83,11 +92,12 @@ if (values.ca) tls.ca = readFileSync(values.ca);
 const options = { protocols: values.protocol ?? [], headers, tls };
 if (values.origin) options.origin = values.origin;
 
-// The library is loaded from the build in dist/ (npm start and npm pack make it).
 const connection = values.proxy
-  ? (await import("../dist/esm/adapters/node-proxy.js")).connectThroughProxy(url, values.proxy, { ...options, proxyTls: tls })
-  : (await import("../dist/esm/adapters/node.js")).connect(url, options);
+  ? connectThroughProxy(url, values.proxy, { ...options, proxyTls: tls })
+  : connect(url, options);
 const { driver } = connection;
+// The driver starts once the socket (or the proxy's tunnel) is up, so the offer can still be added.
+if (values.deflate) driver.addExtension(deflate());
 
 const note = (text) => process.stderr.write(`${text}\n`);
 const hex = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
@@ -101,7 +111,11 @@ driver.on("error", (error) => {
   failed = true;
   note(`error: ${error.message}`);
 });
-driver.on("open", () => note(`connected to ${url.href}${driver.protocol ? ` (protocol: ${driver.protocol})` : ""}`));
+driver.on("open", () => {
+  const extensions = driver.headers["sec-websocket-extensions"];
+  const details = [driver.protocol && `protocol: ${driver.protocol}`, extensions && `extensions: ${extensions}`].filter(Boolean);
+  note(`connected to ${url.href}${details.length ? ` (${details.join("; ")})` : ""}`);
+});
 driver.on("message", ({ data }) => {
   process.stdout.write(typeof data === "string" ? `< ${data}\n` : `< [binary, ${data.length} bytes] ${hex(data)}\n`);
 });

@@ -2,14 +2,15 @@
 //
 // One Node process built from `node:http` and wsdriver only: it serves the chat page in
 // demo/public/ and a WebSocket endpoint at /chat that broadcasts every message to every connected
-// page (the sender included, so a lone page is an echo). PORT picks the port (default 8080; 0 for
+// page (the sender included, so a lone page is an echo), compressed with permessage-deflate
+// (RFC 7692) when the browser offers it, as every current one does. PORT picks the port (default 8080; 0 for
 // any free one), HOST the address (default 127.0.0.1). Ctrl-C closes every connection with 1001
 // (RFC 6455 §7.4.1, "going away") before exiting.
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Driver } from "../dist/esm/index.js";
+import { Driver, deflate } from "../dist/esm/index.js";
 import { acceptUpgrade } from "../dist/esm/adapters/node.js";
 
 const PUBLIC = fileURLToPath(new URL("./public/", import.meta.url));
@@ -51,6 +52,8 @@ server.on("upgrade", (request, socket, head) => {
     return;
   }
   const { driver } = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024 });
+  // The handshake is answered on the next tick, so the extension can still be added here.
+  driver.addExtension(deflate());
   const id = nextId++;
   const name = `guest-${id}`;
   driver.on("open", () => {

@@ -1,7 +1,7 @@
 /**
  * A real browser against the demo page: Debian's Chromium (`/usr/bin/chromium`, installed by
  * `.ci/run`), driven headless by playwright-core. Two pages join the chat; what one sends reaches
- * both through the browser's own WebSocket and our server; a screenshot shows the page rendered.
+ * both through the browser's own WebSocket and our server, compressed with permessage-deflate; a screenshot shows the page rendered.
  * Without a local Chromium the test is skipped with a notice, except under CI=true where it fails.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -52,6 +52,9 @@ describeWithBrowser("the demo page in headless Chromium", () => {
     await alice.locator("#status", { hasText: "1 online" }).waitFor();
     await bob.goto(url);
     for (const page of [alice, bob]) await page.locator("#status", { hasText: "2 online" }).waitFor();
+
+    // Chromium offers permessage-deflate (RFC 7692) and the demo accepts it.
+    expect(await alice.evaluate("socket.extensions")).toMatch(/^permessage-deflate/);
 
     await alice.fill("#message", "Hello from Alice ☃");
     await alice.click("#send");

@@ -29,7 +29,7 @@ describe("wsdriver connect", () => {
   const requests: Array<{ url: string | undefined; headers: Record<string, unknown> }> = [];
   beforeAll(async () => {
     ensureBuilt();
-    wss = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: (offered) => (offered.has("chat") ? "chat" : false) });
+    wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: true, handleProtocols: (offered) => (offered.has("chat") ? "chat" : false) });
     await new Promise((resolve) => wss.once("listening", resolve));
     port = (wss.address() as AddressInfo).port;
     wss.on("connection", (ws: WebSocket, request) => {
@@ -58,6 +58,14 @@ describe("wsdriver connect", () => {
     const request = requests[requests.length - 1];
     expect(request.url).toBe("/cli?room=1");
     expect(request.headers).toMatchObject({ "x-team": "wsdriver", origin: "http://example.test", "sec-websocket-protocol": "chat" });
+  });
+
+  it("offers permessage-deflate with --deflate, and messages round-trip compressed", async () => {
+    const { code, stdout, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/`, "--deflate"], ["squeeze ".repeat(100)]);
+    expect(stderr).toMatch(/^connected to .* \(extensions: permessage-deflate[^)]*\)\n/);
+    expect(stdout).toBe(`< echo: ${"squeeze ".repeat(100)}\n`);
+    expect(requests[requests.length - 1].headers["sec-websocket-extensions"]).toMatch(/^permessage-deflate/);
+    expect(code).toBe(0);
   });
 
   it("reports the server's close code and reason and exits 1 for a code other than 1000/1001", async () => {

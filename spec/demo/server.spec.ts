@@ -1,6 +1,6 @@
 /**
  * The demo server `npm start` runs: it serves the chat page, broadcasts every message on /chat to
- * every connected client, refuses other upgrade paths, and on SIGINT closes every connection with
+ * every connected client (compressed with permessage-deflate when offered), refuses other upgrade paths, and on SIGINT closes every connection with
  * 1001 (RFC 6455 §7.4.1, going away) and exits 0. Its peers here are `ws` clients over loopback.
  */
 import WebSocket from "ws";
@@ -67,6 +67,8 @@ describe("the demo server", () => {
     const alice = await join(demo.url);
     const bob = await join(demo.url);
     sockets.push(alice.ws, bob.ws);
+    // ws offers permessage-deflate by default, and the demo accepts it (RFC 7692).
+    expect(alice.ws.extensions).toMatch(/^permessage-deflate/);
     const aliceName = (await alice.until((event) => event.type === "welcome")).name;
     await alice.until((event) => event.type === "presence" && event.count === 2);
     alice.ws.send("hello, everyone ☃");
