@@ -45,7 +45,11 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     this.options = options;
     this.maxLength = resolveMaxLength(options);
     this.parser = new DraftParser(this, { closingFrame, maxLength: this.maxLength });
-    if (request.body && request.body.length > 0) this.hold(request.body);
+    // Bytes the embedder's HTTP stack read after the head: already in memory, so held without the limit.
+    if (request.body && request.body.length > 0) {
+      this.held.push(request.body);
+      this.heldBytes = request.body.length;
+    }
   }
 
   /** Draft-specific checks of the request, after the shared ones; throws a `HandshakeError`. */
@@ -92,7 +96,7 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     if (bytes.length === 0) return;
     if (this.readyState === CONNECTING) {
       this.hold(bytes);
-      this.proceed();
+      if (this.readyState === CONNECTING) this.proceed();
     } else {
       this.parser.parse(bytes);
     }

@@ -110,6 +110,23 @@ describe("draft-hixie-76 §1.3: the opening handshake example", () => {
     expect(events).toEqual([["open", {}], ["message", { data: "early" }]]);
   });
 
+  it("reads frames that came in request.body after the 8 bytes once open; start() answers once", () => {
+    const io = new CollectingIO();
+    const driver = Driver.fromRequest({
+      url: "/demo",
+      headers: {
+        host: "example.com", connection: "Upgrade", upgrade: "WebSocket",
+        "sec-websocket-key1": "4 @1  46546xW%0l 1 5", "sec-websocket-key2": "12998 5 Y3 1  .P00",
+      },
+      body: new Uint8Array([...latin1(DRAFT76_BODY), ...textFrame("with the head")]),
+    }, io, { allowDrafts: true });
+    const events = record(driver);
+    expect(driver.start()).toBe(true);
+    expect(driver.start()).toBe(false);
+    expect(events).toEqual([["open", {}], ["message", { data: "with the head" }]]);
+    expect(io.text().match(/8jKS'y:G\*Co,Wxa-/g)).toHaveLength(1);
+  });
+
   it("reads the request, body and a frame in any split, with the same events", () => {
     const whole = latin1(DRAFT76_HEAD + DRAFT76_BODY);
     const stream = new Uint8Array([...whole, ...textFrame("hello")]);
