@@ -52,6 +52,9 @@ export const PERMESSAGE_DEFLATE = "permessage-deflate";
 /** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed before sending. */
 const TAIL = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 
+/** RFC 7692 §7.2.3.6: an empty message, compressed. */
+const EMPTY_BLOCK = Uint8Array.of(0x00);
+
 const PARAMS = ["server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"];
 
 /**
@@ -209,10 +212,15 @@ class DeflateSession implements ExtensionSession {
       const { level, memLevel, deflateBits } = this.options;
       this.deflater = this.engine.createDeflater({ level, memLevel, windowBits: deflateBits });
     }
-    const out = this.deflater.deflate(payload);
+    let out = this.deflater.deflate(payload);
     if (this.options.resetDeflater) this.deflater.reset();
     // RFC 7692 §7.2.1: remove the 00 00 ff ff the sync flush ended with.
-    return { payload: endsWithTail(out) ? out.subarray(0, out.length - 4) : out, rsv: rsv | RSV1 };
+    if (endsWithTail(out)) out = out.subarray(0, out.length - 4);
+    // zlib writes nothing for an empty message once its output is byte-aligned by an earlier sync
+    // flush; an empty payload would leave the peer's inflater inside a stored block header. Send
+    // the one byte that, with the 00 00 ff ff the peer appends, is an empty stored block (§7.2.3.6).
+    if (out.length === 0) out = EMPTY_BLOCK;
+    return { payload: out, rsv: rsv | RSV1 };
   }
 
   decode(payload: Uint8Array, rsv: number): Uint8Array {

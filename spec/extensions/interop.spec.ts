@@ -9,7 +9,7 @@ import { Driver } from "../../lib/driver";
 import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
 import type { ClientDriver } from "../../lib/types";
 
-const SIZES = [0, 1, 5, 125, 126, 1000, 65535, 65536, 1 << 20];
+const SIZES = [0, 1, 5, 125, 126, 1000, 65535, 65536, 1 << 20, 0];
 
 /** Compressible but not trivial bytes: words from a small vocabulary with varying numbers. */
 function payloadOf(size: number, seed: number): Uint8Array {

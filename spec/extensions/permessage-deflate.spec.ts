@@ -271,6 +271,27 @@ describe("options", () => {
     expect(hex(io.take())).toBe("c1 0b 00 05 00 fa ff 48 65 6c 6c 6f 00");
   });
 
+  it("sends an empty message as 00 (RFC 7692 §7.2.3.6), also after others with context takeover", () => {
+    const { driver, io } = serverWith([deflate()], PMD);
+    driver.binary(new Uint8Array(0));
+    driver.text("Hello");
+    driver.binary(new Uint8Array(0));
+    driver.text("Hello");
+    expect(hex(io.take())).toBe("c2 01 00 c1 07 f2 48 cd c9 c9 07 00 c2 01 00 c1 05 f2 00 11 00 00");
+  });
+
+  it("reads empty compressed messages between others with context takeover", () => {
+    const { driver, events } = serverWith([deflate()], PMD);
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.BINARY, payload: fromHex("00") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.BINARY, payload: fromHex("00") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 00 11 00 00") }));
+    expect(events).toEqual([
+      ["message", { data: new Uint8Array(0) }], ["message", { data: "Hello" }],
+      ["message", { data: new Uint8Array(0) }], ["message", { data: "Hello" }],
+    ]);
+  });
+
   it("compresses an empty message", () => {
     const { driver, io, events } = serverWith([deflate()], PMD);
     driver.binary(new Uint8Array(0));

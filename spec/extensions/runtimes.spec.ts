@@ -1,0 +1,63 @@
+/**
+ * permessage-deflate on Node, Deno and Bun: our server and client joined in memory
+ * (spec/extensions/runtimes/deflate-pair.ts), with and without context takeover, messages from 0
+ * bytes to 1 MiB, the RFC 7692 §7.2.3.2 bytes, and a zip bomb that must close with 1009. Deno and
+ * Bun run the same script as child processes, on their own `node:zlib`.
+ */
+import { bunArgs, denoArgs, run } from "../adapters/runtimes/child";
+import { SIZES, pair, zipBomb } from "./runtimes/deflate-pair";
+
+const SCRIPT = "spec/extensions/runtimes/deflate-pair.ts";
+
+const expected = {
+  takeover: {
+    negotiated: "permessage-deflate",
+    echoed: SIZES.map(() => true),
+    texts: true,
+    ratio: expect.any(Number),
+    hello: "c1 07 f2 48 cd c9 c9 07 00 | c1 05 f2 00 11 00 00",
+  },
+  noTakeover: {
+    negotiated: "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+    echoed: SIZES.map(() => true),
+    texts: true,
+    ratio: expect.any(Number),
+    hello: "c1 07 f2 48 cd c9 c9 07 00 | c1 07 f2 48 cd c9 c9 07 00",
+  },
+  bomb: {
+    code: 1009,
+    reason: "Inflated message exceeds maxLength (1048576)",
+    errors: ["Inflated message exceeds maxLength (1048576)"],
+  },
+};
+
+function check(result: { takeover: { ratio: number }; noTakeover: { ratio: number } }): void {
+  expect(result).toEqual(expected);
+  // The payloads are highly repetitive: compressed, they take a few percent of their size.
+  expect(result.takeover.ratio).toBeLessThan(0.1);
+  expect(result.noTakeover.ratio).toBeLessThan(0.1);
+}
+
+describe("permessage-deflate on each runtime's node:zlib", () => {
+  it("works on Node", () => {
+    check({
+      takeover: pair({}),
+      noTakeover: pair({ serverNoContextTakeover: true, clientNoContextTakeover: true }),
+      bomb: zipBomb(),
+    } as never);
+  });
+
+  it.each([
+    ["Deno", denoArgs(SCRIPT, "--print")],
+    ["Bun", bunArgs(SCRIPT, "--print")],
+  ])("works on %s", async (_, command) => {
+    const child = run(command);
+    try {
+      const { code, stdout, stderr } = await child.exited;
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      check(JSON.parse(stdout.trim()));
+    } finally {
+      child.kill();
+    }
+  });
+});

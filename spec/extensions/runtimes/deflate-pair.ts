@@ -1,0 +1,107 @@
+/**
+ * permessage-deflate between our own server and client drivers, joined in memory, on whichever
+ * runtime runs this (Node through jest, Deno and Bun as child processes): the runtime's `node:zlib`
+ * engine must compress and inflate synchronously and keep its window between messages. Returns
+ * (and, run as a script, prints) what it saw.
+ */
+import { Driver, deflate } from "../../../lib/index.js";
+import type { DeflateOptions } from "../../../lib/index.js";
+import { getDeflateEngine } from "../../../lib/extensions/codec.js";
+
+export const SIZES = [0, 1, 5, 125, 126, 65535, 65536, 1 << 20];
+
+function payloadOf(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = 97 + ((i * seed + (i >> 4)) % 7);
+  return out;
+}
+
+const hex = (data: Uint8Array) => Array.from(data, (b) => b.toString(16).padStart(2, "0")).join(" ");
+
+export interface PairResult {
+  negotiated: string | undefined;
+  echoed: boolean[];
+  texts: boolean;
+  /** Bytes the client wrote for the binary messages, over their total size. */
+  ratio: number;
+  /** The server's frames for "Hello" twice (RFC 7692 §7.2.3.2). */
+  hello: string;
+}
+
+/** A server and a client with `deflate(options)`, each writing straight into the other's `parse`. */
+export function pair(options: DeflateOptions): PairResult {
+  const fromServer: Uint8Array[] = [];
+  let clientBytes = 0;
+  let capture = false;
+  const server = Driver.server({ write: (chunk) => { if (capture) fromServer.push(chunk.slice()); client.parse(chunk.slice()); } });
+  const client = Driver.client("ws://127.0.0.1/", { write: (chunk) => { clientBytes += chunk.length; server.parse(chunk.slice()); } });
+  server.addExtension(deflate(options));
+  client.addExtension(deflate(options));
+  server.on("connect", () => server.start());
+  server.on("message", ({ data }) => (typeof data === "string" ? server.text(data) : server.binary(data)));
+  const received: Array<string | Uint8Array> = [];
+  client.on("message", ({ data }) => received.push(data));
+  client.start();
+
+  // RFC 7692 §7.2.3.2 while the windows are fresh.
+  capture = true;
+  server.text("Hello");
+  server.text("Hello");
+  capture = false;
+  received.length = 0;
+
+  const sent = SIZES.map((size, i) => payloadOf(size, i + 3));
+  const before = clientBytes;
+  for (const message of sent) client.binary(message);
+  const binaryBytes = clientBytes - before;
+  const text = "héllo wörld ☃ 😀 ".repeat(500);
+  client.text(text);
+  client.text(text);
+  const total = sent.reduce((n, m) => n + m.length, 0);
+  return {
+    negotiated: client.headers["sec-websocket-extensions"],
+    echoed: sent.map((message, i) => {
+      const got = received[i];
+      return got instanceof Uint8Array && got.length === message.length && got.every((b, j) => b === message[j]);
+    }),
+    texts: received[sent.length] === text && received[sent.length + 1] === text,
+    ratio: Math.round((binaryBytes / total) * 100) / 100,
+    hello: fromServer.map(hex).join(" | "),
+  };
+}
+
+/** A 64 MiB message of zeros, compressed to a few kilobytes, sent to a server with a 1 MiB maxLength. */
+export function zipBomb(): { code: number; reason: string; errors: string[] } {
+  const deflater = getDeflateEngine().createDeflater({ level: 6, memLevel: 8, windowBits: 15 });
+  const bomb = deflater.deflate(new Uint8Array(64 * 1024 * 1024));
+  deflater.close();
+  const payload = bomb.subarray(0, bomb.length - 4);
+  const server = Driver.server({ write: () => true }, { maxLength: 1024 * 1024 });
+  server.addExtension(deflate());
+  server.on("connect", () => server.start());
+  const errors: string[] = [];
+  let closed = { code: 0, reason: "" };
+  server.on("error", (error) => errors.push(error.message));
+  server.on("close", (event) => { closed = event; });
+  const head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+  server.parse(new TextEncoder().encode(head));
+  // One masked binary frame with RSV1 (a zero masking key leaves the payload as it is).
+  const frame = new Uint8Array(14 + payload.length);
+  frame[0] = 0xc2;
+  frame[1] = 0x80 | 127;
+  const view = new DataView(frame.buffer);
+  view.setUint32(6, payload.length);
+  frame.set(payload, 14);
+  server.parse(frame);
+  return { ...closed, errors };
+}
+
+const main = (globalThis as { process?: { argv?: string[] } }).process?.argv?.includes("--print");
+if (main) {
+  console.log(JSON.stringify({
+    takeover: pair({}),
+    noTakeover: pair({ serverNoContextTakeover: true, clientNoContextTakeover: true }),
+    bomb: zipBomb(),
+  }));
+}
