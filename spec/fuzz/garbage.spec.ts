@@ -142,3 +142,42 @@ describe("garbage in the opening handshake", () => {
     }), fuzzParameters(300));
   });
 });
+
+describe("garbage on the draft protocols", () => {
+  const latin1 = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+  const requests: Array<[string, Uint8Array]> = [
+    ["hixie-76", latin1("GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nSec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n" +
+      "Upgrade: WebSocket\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nOrigin: http://example.com\r\n\r\n^n:ds[4U")],
+    ["hixie-75", latin1("GET /demo HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nHost: example.com\r\nOrigin: http://example.com\r\n\r\n")],
+  ];
+  /** Draft frames: text frames (valid or not), skipped typed frames, closing frames, raw bytes. */
+  const draftBytes = fc.array(fc.oneof(
+    fc.uint8Array({ maxLength: 20 }).map((b) => new Uint8Array([0x00, ...b.filter((x) => x !== 0xff), 0xff])),
+    fc.uint8Array({ maxLength: 20 }).map((b) => new Uint8Array([0x80, b.length, ...b])),
+    fc.constant(Uint8Array.of(0xff, 0x00)),
+    fc.uint8Array({ maxLength: 10 }),
+  ), { maxLength: 8 }).map((parts) => new Uint8Array(parts.flatMap((p) => [...p])));
+
+  for (const [version, request] of requests) {
+    test(`${version}: random frames never throw, and end in messages or one error and one close`, () => {
+      fc.assert(fc.property(draftBytes, splits, (data, cuts) => {
+        const io = new CollectingIO();
+        const driver = Driver.server(io, { allowDrafts: true, maxLength: 64 });
+        driver.on("connect", () => driver.start());
+        driver.parse(request);
+        expect(driver.version).toBe(version);
+        const events = record(driver);
+        feed(driver, splitBy(data, cuts));
+        const types = events.map(([type]) => type);
+        const closeAt = types.indexOf("close");
+        if (closeAt >= 0) expect(closeAt).toBe(types.length - 1);
+        const errorAt = types.indexOf("error");
+        if (errorAt >= 0) {
+          expect(types.slice(errorAt)).toEqual(["error", "close"]);
+          expect([1002, 1007, 1009]).toContain((events[errorAt][1] as { code: number }).code);
+        }
+        for (const type of types.slice(0, errorAt >= 0 ? errorAt : closeAt >= 0 ? closeAt : types.length)) expect(type).toBe("message");
+      }), fuzzParameters(300));
+    });
+  }
+});

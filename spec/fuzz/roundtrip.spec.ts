@@ -2,10 +2,12 @@
  * Round trip: a `Driver.client` and a `Driver.server` wired back to back in memory, every transfer
  * between them split at random. Whatever messages, pings and settings the client uses, the server
  * echoes each message and the client receives exactly what it sent, in order; each ping's callback
- * runs once; the closing handshake ends both sides with the client's code and reason.
+ * runs once; the closing handshake ends both sides with the client's code and reason. Half the runs
+ * negotiate permessage-deflate with random parameters.
  */
 import fc from "fast-check";
 import { Driver } from "../../lib/driver";
+import { deflate } from "../../lib/extensions/permessage-deflate";
 import { record } from "../support/wire";
 import { anyBytes, fuzzParameters, normalize, splitBy, splits, utf8Text } from "./arbitraries";
 
@@ -26,6 +28,14 @@ const settings = fc.record({
   early: fc.boolean(),
   closeCode: fc.constantFrom(1000, 1001, 3000, 4999),
   reason: fc.string({ unit: "binary", maxLength: 30 }).filter((r) => new TextEncoder().encode(r).length <= 123),
+  /** permessage-deflate on both sides, with the client's offer, or none. */
+  deflate: fc.option(fc.record({
+    serverNoContextTakeover: fc.boolean(),
+    clientNoContextTakeover: fc.boolean(),
+    serverMaxWindowBits: fc.option(fc.integer({ min: 9, max: 15 }), { nil: undefined }),
+    clientMaxWindowBits: fc.oneof(fc.boolean(), fc.integer({ min: 9, max: 15 })),
+    threshold: fc.integer({ min: 0, max: 100 }),
+  }), { nil: null }),
 });
 
 describe("round trip", () => {
@@ -38,6 +48,10 @@ describe("round trip", () => {
       const client = Driver.client("ws://example.com/echo", { write: (c) => toServer.push(c.slice()) }, { maxLength, protocols: [...options.protocols].reverse() });
       const serverEvents = record(server);
       const clientEvents = record(client);
+      if (options.deflate) {
+        expect(client.addExtension(deflate(options.deflate))).toBe(true);
+        expect(server.addExtension(deflate({ threshold: options.deflate.threshold }))).toBe(true);
+      }
       server.on("connect", () => server.start());
       server.on("message", ({ data }) => (typeof data === "string" ? server.text(data) : server.binary(data)));
 
@@ -62,6 +76,7 @@ describe("round trip", () => {
       pump();
       expect(client.readyState).toBe(1);
       expect(client.protocol).toBe(server.protocol);
+      expect(client.headers["sec-websocket-extensions"] !== undefined).toBe(options.deflate !== null);
       if (!options.early) steps.forEach(send);
       pump();
       expect(client.close(options.reason, options.closeCode)).toBe(true);
