@@ -81,7 +81,9 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
       protocol: this.protocol,
       custom: this.customHeaders,
     });
-    this.io.write(latin1Encode(head));
+    // The echoed Origin was read as Latin-1 (as HTTP heads are), so Latin-1 gives back its bytes; a
+    // header added with setHeader that needs more than Latin-1 is sent as UTF-8, as hybi does.
+    this.io.write(/[^\x00-\xff]/.test(head) ? utf8Encode(head) : latin1Encode(head));
     this.proceed();
     return true;
   }

@@ -276,6 +276,22 @@ describe("subprotocols and custom headers", () => {
   });
 });
 
+describe("the bytes of the response head", () => {
+  it("echoes an Origin with Latin-1 bytes unchanged", () => {
+    const { io } = serve(latin1(draft75({ Origin: "http://caf\u00e9.example" })));
+    expect(Array.from(io.all())).toEqual(expect.arrayContaining([0x63, 0x61, 0x66, 0xe9, 0x2e]));
+    expect(io.text()).toContain("WebSocket-Origin: http://caf\u00e9.example\r\n");
+  });
+
+  it("sends a setHeader value beyond Latin-1 as UTF-8, as hybi does", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io, { allowDrafts: true });
+    driver.on("connect", () => { driver.setHeader("X-Price", "5 \u20ac"); driver.start(); });
+    driver.parse(latin1(DRAFT75_REQUEST));
+    expect(io.text()).toContain("X-Price: 5 \u00e2\u0082\u00ac\r\n");
+  });
+});
+
 describe("choosing the version from the request", () => {
   it("takes Sec-WebSocket-Version or Sec-WebSocket-Key for hybi, Key1/Key2 for hixie-76, neither for hixie-75", () => {
     expect(serve(upgradeRequest()).driver.version).toBe("hybi-13");
