@@ -126,8 +126,35 @@ interface HeadInfo {
   headers: string[];
 }
 
+const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^\s]+ HTTP\/\d\.\d$/;
+const STATUS_LINE = /^HTTP\/\d\.\d \d{3}(?: [^\0]*)?$/;
+const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\0\r\n]*$/;
+
+/**
+ * The line grammar http-parser-js is lenient about: it reads `HTTP/1.1 2000` as status 200 and
+ * drops field lines with no colon. RFC 9112 §3 and §4 fix the start lines; §5.1 says a field name
+ * is a token followed at once by a colon (whitespace before it is a 400); §5.2 lets a recipient
+ * refuse obsolete line folding, which a handshake never needs.
+ */
+function checkLines(kind: "request" | "response", head: Uint8Array): string | null {
+  const lines = latin1Decode(head, 0, head.length - 4).split("\r\n");
+  const start = lines[0];
+  if (!(kind === "request" ? REQUEST_LINE : STATUS_LINE).test(start)) {
+    return `Malformed HTTP ${kind}: invalid ${kind === "request" ? "request" : "status"} line`;
+  }
+  for (let i = 1; i < lines.length; i++) {
+    if (!FIELD_LINE.test(lines[i])) {
+      const why = /^[ \t]/.test(lines[i]) ? "a folded header line" : "a header line that is not name: value";
+      return `Malformed HTTP ${kind}: ${why} (line ${i + 1})`;
+    }
+  }
+  return null;
+}
+
 /** Parses a complete head; returns the parsed head or a message saying why it is malformed. */
 function parseHead(kind: "request" | "response", head: Uint8Array): RequestHead | ResponseHead | string {
+  const malformed = checkLines(kind, head);
+  if (malformed !== null) return malformed;
   const parser = new HTTPParser(kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE);
   const found: { info: HeadInfo | null } = { info: null };
   parser[HTTPParser.kOnHeadersComplete] = (parsed: HeadInfo) => { found.info = parsed; };

@@ -138,3 +138,21 @@ describe("RFC 6455 §4.1: the server's response", () => {
     expect((events[0][1] as Error).message).toMatch(/Malformed HTTP response/);
   });
 });
+
+describe("RFC 9112 §4, §5: the response head's grammar", () => {
+  const bad: Array<[string, (key: string) => string, RegExp]> = [
+    ["a four-digit status", (key) => upgradeResponse(key).replace("101 Switching", "1010 Switching"), /invalid status line/],
+    ["a header line with no colon", (key) => upgradeResponse(key, "Just some words\r\n"), /not name: value/],
+    ["whitespace before a header's colon", (key) => upgradeResponse(key, "X-Thing : 1\r\n"), /not name: value/],
+    ["a folded header line", (key) => upgradeResponse(key, "X-Thing: a\r\n  b\r\n"), /folded header line/],
+  ];
+  for (const [name, response, message] of bad) {
+    it(`fails on ${name}`, () => {
+      const { driver, events, key } = connect();
+      driver.parse(utf8(response(key)));
+      expect(events.map(([type]) => type)).toEqual(["error", "close"]);
+      expect((events[0][1] as Error).message).toMatch(message);
+      expect(driver.readyState).toBe(3);
+    });
+  }
+});

@@ -295,3 +295,19 @@ describe("Driver.isWebSocket", () => {
     expect(io.chunks).toHaveLength(0);
   });
 });
+
+describe("RFC 9112 §3, §5: the request head's grammar", () => {
+  const bad: Array<[string, string, RegExp]> = [
+    ["a request line with no version", "GET /chat\r\nHost: x\r\n\r\n", /invalid request line/],
+    ["a header line with no colon", upgradeRequest().replace("\r\n\r\n", "\r\nnonsense\r\n\r\n"), /not name: value/],
+    ["whitespace before a header's colon", upgradeRequest({ "Upgrade ": "websocket" }), /not name: value/],
+    ["a folded header line", upgradeRequest().replace("\r\n\r\n", "\r\nX-A: 1\r\n\t2\r\n\r\n"), /folded header line/],
+  ];
+  for (const [name, request, message] of bad) {
+    it(`answers 400 to ${name}`, () => {
+      const { response, events } = serve(request);
+      expect(statusOf(response)).toBe(400);
+      expect((events.find(([type]) => type === "error")?.[1] as Error).message).toMatch(message);
+    });
+  }
+});
