@@ -27,7 +27,7 @@ describe("chunking invariance", () => {
         const whole = observe(open, [data.slice()]);
         const split = observe(open, splitBy(data, cuts));
         expect(split).toEqual(whole);
-      }), fuzzParameters(100));
+      }), fuzzParameters(60));
     });
 
     test(`${side}: any split of valid frames and a random tail fails at the same point`, () => {
@@ -36,7 +36,7 @@ describe("chunking invariance", () => {
         const whole = observe(open, [data.slice()]);
         const split = observe(open, splitBy(data, cuts));
         expect(split).toEqual(whole);
-      }), fuzzParameters(100));
+      }), fuzzParameters(60));
     });
   }
 
@@ -65,6 +65,6 @@ describe("chunking invariance", () => {
       expect(normalize(events)).toEqual(expected);
       // RFC 6455 §5.5.2: each ping answered by a pong with its payload, and nothing else written.
       expect(readFrames(io.all()).map((f) => [f.opcode, Buffer.from(f.payload).toString("base64")])).toEqual(pongs.map((p) => [0xa, p]));
-    }), fuzzParameters(100));
+    }), fuzzParameters(60));
   });
 });
