@@ -225,6 +225,10 @@ class DeflateSession implements ExtensionSession {
 
   decode(payload: Uint8Array, rsv: number): Uint8Array {
     if ((rsv & RSV1) === 0) return payload;
+    // An empty payload is not a whole DEFLATE block even with 00 00 ff ff appended (a correct empty
+    // message is 00, §7.2.3.6), and inflating it would leave the window mid-block for the next
+    // message. Read it as the empty message its sender meant.
+    if (payload.length === 0) return payload;
     if (this.inflater === null) {
       // A window of 15 bits reads whatever window the peer chose.
       this.inflater = this.engine.createInflater({ windowBits: 15, maxLength: this.maxLength });

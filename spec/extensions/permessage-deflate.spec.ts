@@ -292,6 +292,14 @@ describe("options", () => {
     ]);
   });
 
+  it("reads an empty compressed payload as an empty message, and the window stays intact", () => {
+    const { driver, events } = serverWith([deflate()], PMD);
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.BINARY, payload: new Uint8Array(0) }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 00 11 00 00") }));
+    expect(events).toEqual([["message", { data: "Hello" }], ["message", { data: new Uint8Array(0) }], ["message", { data: "Hello" }]]);
+  });
+
   it("compresses an empty message", () => {
     const { driver, io, events } = serverWith([deflate()], PMD);
     driver.binary(new Uint8Array(0));
