@@ -12,7 +12,7 @@
  *   length over `maxLength` fails with 1009 before a byte of it is buffered.
  */
 import { ProtocolError } from "../errors.js";
-import { applyMask } from "../util/mask.js";
+import { applyPackedMask, packKey } from "../util/mask.js";
 import { CloseCode } from "./close.js";
 
 export const Opcode = {
@@ -61,7 +61,8 @@ export class FrameParser {
   private rsv1 = false;
   private opcode = 0;
   private masked = false;
-  private readonly maskingKey = new Uint8Array(4);
+  /** The masking key, packed into one number (`packKey`): no typed array per connection. */
+  private maskingKey = 0;
   /** Payload bytes of the current frame seen so far: also the masking key's position. */
   private received = 0;
   private payloadLength = 0;
@@ -71,8 +72,10 @@ export class FrameParser {
   private openMessage = 0;
   private messageLength = 0;
 
-  // A header that straddles chunks is gathered here.
-  private readonly scratch = new Uint8Array(14);
+  // A header that straddles chunks is gathered here, allocated the first time one does: most
+  // connections never need it, and an idle connection is smaller without it (RFC 6455 §5.2
+  // headers are at most 14 bytes).
+  private scratch: Uint8Array | null = null;
   private scratchLength = 0;
 
   constructor(private readonly sink: FrameSink, options: FrameParserOptions) {
@@ -109,9 +112,10 @@ export class FrameParser {
           }
         }
         pos = this.gatherHeader(chunk, pos);
-        if (this.scratchLength < 2 || this.scratchLength < headerSize(this.scratch[1])) return;
+        const scratch = this.scratch as Uint8Array;
+        if (this.scratchLength < 2 || this.scratchLength < headerSize(scratch[1])) return;
         this.scratchLength = 0;
-        if (!this.readHeader(this.scratch, 0)) return;
+        if (!this.readHeader(scratch, 0)) return;
       } else {
         // PAYLOAD: a zero-length frame gets here too, and finishes without reading input.
         const wanted = this.payloadLength - this.received;
@@ -120,7 +124,7 @@ export class FrameParser {
         // A plain view, not `chunk.subarray`: on a Node Buffer that builds another Buffer through
         // its species constructor, which took 11% of the time on 16 B text frames (--cpu-prof).
         const piece = new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take);
-        if (this.masked && take > 0) applyMask(piece, this.maskingKey, this.received & 3);
+        if (this.masked && take > 0) applyPackedMask(piece, this.maskingKey, this.received & 3);
         pos += take;
         this.received += take;
         const frameEnd = this.received === this.payloadLength;
@@ -137,7 +141,7 @@ export class FrameParser {
 
   /** Copies header bytes into the scratch buffer; returns the new input position. */
   private gatherHeader(chunk: Uint8Array, pos: number): number {
-    const scratch = this.scratch;
+    const scratch = (this.scratch ??= new Uint8Array(14));
     while (pos < chunk.length) {
       const need = this.scratchLength < 2 ? 2 : headerSize(scratch[1]);
       if (this.scratchLength >= need) break;
@@ -223,12 +227,7 @@ export class FrameParser {
       this.rsv1 = opcode === Opcode.CONTINUATION ? this.rsv1 : (rsv & 0x40) !== 0;
     }
 
-    if (masked) {
-      this.maskingKey[0] = bytes[offset];
-      this.maskingKey[1] = bytes[offset + 1];
-      this.maskingKey[2] = bytes[offset + 2];
-      this.maskingKey[3] = bytes[offset + 3];
-    }
+    if (masked) this.maskingKey = packKey(bytes, offset);
     this.fin = fin;
     this.opcode = opcode;
     this.masked = masked;

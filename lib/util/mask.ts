@@ -17,14 +17,29 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * arrive in pieces, and each later piece continues where the key left off.
  */
 export function applyMask(data: Uint8Array, key: Uint8Array, keyOffset = 0): void {
+  applyPackedMask(data, packKey(key, 0), keyOffset);
+}
+
+/** The key's four bytes as one number, first byte highest: what the parser keeps per frame. */
+export function packKey(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+/**
+ * `applyMask` with the key packed by `packKey`. Keeping the key as a number rather than a
+ * 4-byte array saves the parser a typed array (about 200 bytes of heap) per connection.
+ */
+export function applyPackedMask(data: Uint8Array, key: number, keyOffset = 0): void {
   const length = data.length;
+  let k = rotate(key, keyOffset);
   if (length < WORD_THRESHOLD) {
-    for (let i = 0; i < length; i++) data[i] ^= key[(keyOffset + i) & 3];
+    xorBytes(data, 0, length, k);
     return;
   }
   const head = (4 - (data.byteOffset & 3)) & 3;
-  for (let i = 0; i < head; i++) data[i] ^= key[(keyOffset + i) & 3];
-  const word = keyWord(key, keyOffset + head);
+  xorBytes(data, 0, head, k);
+  k = rotate(k, head);
+  const word = LITTLE_ENDIAN ? swapBytes(k) : k;
   const wordCount = (length - head) >>> 2;
   const words = new Uint32Array(data.buffer, data.byteOffset + head, wordCount);
   // Four words per turn: 2.2 → 5.6 GB/s on 64 KiB pieces (Node 20, x64), where one word per turn
@@ -38,7 +53,33 @@ export function applyMask(data: Uint8Array, key: Uint8Array, keyOffset = 0): voi
     words[w + 3] ^= word;
   }
   for (; w < wordCount; w++) words[w] ^= word;
-  for (let i = head + wordCount * 4; i < length; i++) data[i] ^= key[(keyOffset + i) & 3];
+  // The tail starts a whole number of words after the head, so the same rotation applies.
+  xorBytes(data, head + wordCount * 4, length, k);
+}
+
+/** XORs `data[from..to)` with the packed key `k`, its first byte on `data[from]`. */
+function xorBytes(data: Uint8Array, from: number, to: number, k: number): void {
+  const b0 = k >>> 24, b1 = (k >>> 16) & 0xff, b2 = (k >>> 8) & 0xff, b3 = k & 0xff;
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    data[i] ^= b0;
+    data[i + 1] ^= b1;
+    data[i + 2] ^= b2;
+    data[i + 3] ^= b3;
+  }
+  if (i < to) data[i] ^= b0;
+  if (i + 1 < to) data[i + 1] ^= b1;
+  if (i + 2 < to) data[i + 2] ^= b2;
+}
+
+/** The packed key as seen from key byte `offset` (0–3) on. */
+function rotate(k: number, offset: number): number {
+  const bits = (offset & 3) << 3;
+  return bits === 0 ? k : ((k << bits) | (k >>> (32 - bits))) >>> 0;
+}
+
+function swapBytes(k: number): number {
+  return ((k >>> 24) | ((k >>> 8) & 0xff00) | ((k << 8) & 0xff0000) | (k << 24)) >>> 0;
 }
 
 /** The four key bytes from `offset` on, as the 32-bit word a `Uint32Array` would read from memory. */
