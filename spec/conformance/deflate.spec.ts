@@ -5,13 +5,14 @@
  * `00 00 FF FF` removed, §7.2.1), and decompresses the echoes with zlib, keeping its window from
  * one message to the next unless `server_no_context_takeover` was agreed. Plus the rules: RSV1 only
  * on a message's first frame (1002), bytes that are not DEFLATE (1007), and `maxLength` applied to
- * the inflated size (1009).
+ * the inflated size (1009). Then the same from the client's side, against a raw server.
  */
 import * as zlib from "node:zlib";
 import { deflate } from "../../lib/extensions/permessage-deflate";
-import { clientFrame, concat, upgradeRequest } from "../support/wire";
+import { clientFrame, concat, frame, upgradeRequest } from "../support/wire";
 import { BINARY, CONTINUATION, NORMAL_CLOSE, PING, PONG, TEXT, clientClose, expectClosedWith } from "./cases";
-import { type EchoServer, RawClient, type WireFrame, group, startEchoServer } from "./peer";
+import { acceptKey } from "../../lib/hybi/accept";
+import { type EchoServer, RawClient, type WireFrame, connectEchoClient, group, startEchoServer, startRawServer } from "./peer";
 
 const TAIL = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 
@@ -257,5 +258,69 @@ group("permessage-deflate", (testCase) => {
     } finally {
       client.destroy();
     }
+  });
+});
+
+/** A 101 that agrees to permessage-deflate with `params`. */
+const agreeing = (params: string) => (key: string): string =>
+  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  `Sec-WebSocket-Accept: ${acceptKey(key)}\r\nSec-WebSocket-Extensions: permessage-deflate${params}\r\n\r\n`;
+
+const serverClose = (code: number): Uint8Array => frame({ opcode: 0x8, payload: Uint8Array.of(code >>> 8, code & 0xff) });
+
+/** Runs a deflate client against a raw server answering with `respond`; returns what the client wrote. */
+async function clientRun(respond: (key: string) => string, send: (write: (...c: Uint8Array[]) => void) => void, withDeflate = true) {
+  const raw = await startRawServer(respond);
+  try {
+    const client = connectEchoClient(raw.port, {}, (driver) => { if (withDeflate) driver.addExtension(deflate()); });
+    const connection = await raw.accept();
+    send(connection.send);
+    const frames = await connection.framesUntilClosed();
+    await client.closed;
+    expect(client.thrown).toEqual([]);
+    for (const f of frames) expect(f.masked).toBe(true);
+    return { frames, client, request: connection.request };
+  } finally {
+    await raw.close();
+  }
+}
+
+group("permessage-deflate, client side", (testCase) => {
+  for (const params of ["", "; server_no_context_takeover; client_no_context_takeover", "; client_max_window_bits=10"]) {
+    testCase(`agreed "permessage-deflate${params}": compressed messages of every size are echoed compressed`, async () => {
+      const messages = SIZES.map((size, i) => (i % 2 === 0 ? words(size, i + 11) : randomBytes(size, i + 11)));
+      const { frames, request } = await clientRun(agreeing(params), (write) => write(
+        ...messages.map((m, i) => frame({ opcode: i % 2 === 0 ? TEXT : BINARY, rsv: 0x40, payload: compress(m) })),
+        serverClose(1000),
+      ));
+      expect(request).toMatch(/Sec-WebSocket-Extensions: permessage-deflate/i);
+      const windowBits = Number(/client_max_window_bits=(\d+)/.exec(params)?.[1] ?? 15);
+      const decoded = await decode(frames, windowBits);
+      expect(decoded.map(([op, payload, compressed]) => [op, hex(payload), compressed]))
+        .toEqual(messages.map((m, i) => [i % 2 === 0 ? TEXT : BINARY, hex(m), true]));
+      expectClosedWith(frames, 1000);
+    });
+  }
+
+  const failures: Array<[string, () => Uint8Array[], number]> = [
+    ["RSV1 on a continuation frame: 1002", () => [
+      frame({ opcode: TEXT, rsv: 0x40, fin: false, payload: compress(utf8("ab")) }),
+      frame({ opcode: CONTINUATION, rsv: 0x40, payload: compress(utf8("cd")) })], 1002],
+    ["bytes that are not DEFLATE: 1007", () => [frame({ opcode: BINARY, rsv: 0x40, payload: Uint8Array.of(0xff, 0xff, 0xff) })], 1007],
+    ["compressed text that is not UTF-8: 1007", () => [frame({ opcode: TEXT, rsv: 0x40, payload: compress(Uint8Array.of(0xc0, 0xaf)) })], 1007],
+  ];
+  for (const [title, build, code] of failures) {
+    testCase(title, async () => {
+      const { frames } = await clientRun(agreeing(""), (write) => write(...build(), frame({ opcode: TEXT, payload: "after" })));
+      expect(frames.filter((f) => f.opcode !== 0x8)).toEqual([]);
+      expectClosedWith(frames, code);
+    });
+  }
+
+  testCase("a server agreeing to an extension the client did not offer fails the handshake", async () => {
+    const { frames, client } = await clientRun(agreeing(""), () => undefined, false);
+    expect(frames).toEqual([]);
+    expect(client.events.map(([type]) => type)).toEqual(["error", "close"]);
+    expect((client.events[0][1] as Error).name).toBe("HandshakeError");
   });
 });

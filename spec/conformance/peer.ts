@@ -348,11 +348,15 @@ export interface EchoClient {
   closed: Promise<void>;
 }
 
-/** Connects a `Driver.client` to `port` over a real socket; it echoes every message and closes the socket on `close`. */
-export function connectEchoClient(port: number, options: ClientOptions = {}): EchoClient {
+/**
+ * Connects a `Driver.client` to `port` over a real socket; it echoes every message and closes the
+ * socket on `close`. `setup` runs on the driver before its handshake is sent (to add extensions).
+ */
+export function connectEchoClient(port: number, options: ClientOptions = {}, setup?: (driver: ClientDriver) => void): EchoClient {
   const socket = net.connect(port, "127.0.0.1");
   socket.setNoDelay(true);
   const driver = Driver.client(`ws://127.0.0.1:${port}/`, socket, options);
+  setup?.(driver);
   const events = record(driver);
   const thrown: unknown[] = [];
   driver.on("message", ({ data }) => {
