@@ -4,9 +4,9 @@
  * plus 127, the first length a 7-bit field cannot say — each written in one piece and in pieces,
  * and echoed back byte for byte.
  */
-import { clientFrame, concat, frame } from "../support/wire";
+import { clientFrame, concat, frame, upgradeRequest } from "../support/wire";
 import { BINARY, NORMAL_CLOSE, TEXT, expectBeforeClose, exchange, expectClosedWith, expectServerFrames, serverError, stars } from "./cases";
-import { type EchoServer, group, startEchoServer } from "./peer";
+import { type EchoServer, RawClient, group, startEchoServer } from "./peer";
 
 let server: EchoServer;
 beforeAll(async () => { server = await startEchoServer(); });
@@ -60,6 +60,19 @@ group("framing", (testCase) => {
     const sent = Array.from({ length: 100 }, (_, i) => stars(i));
     const { frames } = await exchange(server, (client) => client.send(concat(...sent.map((payload) => clientFrame({ opcode: BINARY, payload })), NORMAL_CLOSE)));
     expectBeforeClose(frames, sent.map((payload) => [BINARY, payload]));
+  });
+
+  testCase("frames in the same write as the opening handshake are read once it is answered", async () => {
+    const request = new TextEncoder().encode(upgradeRequest());
+    const client = await RawClient.connect(server, concat(request, clientFrame({ opcode: TEXT, payload: "early" }), NORMAL_CLOSE));
+    try {
+      expect(client.response).toMatch(/^HTTP\/1\.1 101 /);
+      const frames = await client.framesUntilClosed();
+      expectBeforeClose(frames, [[TEXT, new TextEncoder().encode("early")]]);
+      expectClosedWith(frames, 1000);
+    } finally {
+      client.destroy();
+    }
   });
 
   testCase("an unmasked frame from a client fails the connection with 1002 (§5.1)", async () => {
