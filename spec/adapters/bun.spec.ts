@@ -2,8 +2,10 @@
  * The Bun adapter on Bun itself: a child process runs our server and our client on `wsdriver/bun`
  * over a loopback socket (spec/adapters/runtimes/bun-echo.ts) and prints what it saw.
  */
-import { bunArgs, run } from "./runtimes/child";
+import { bunArgs, killChildren, run } from "./runtimes/child";
 import { SIZES, TEXT } from "./runtimes/exercise";
+
+afterEach(killChildren);
 
 describe("wsdriver/bun on Bun, over loopback", () => {
   it("echoes text, binary of several sizes and a ping, and closes with a code and reason", async () => {

@@ -2,8 +2,10 @@
  * The Deno adapter on Deno itself: a child process runs our server and our client on `wsdriver/deno`
  * over a loopback socket (spec/adapters/runtimes/deno-echo.ts) and prints what it saw.
  */
-import { denoArgs, run } from "./runtimes/child";
+import { denoArgs, killChildren, run } from "./runtimes/child";
 import { SIZES, TEXT } from "./runtimes/exercise";
+
+afterEach(killChildren);
 
 describe("wsdriver/deno on Deno, over loopback", () => {
   it("echoes text, binary of several sizes and a ping, and closes with a code and reason", async () => {

@@ -1,14 +1,16 @@
 /**
  * The richer cases with the `ws` and `undici` peers, through the Node adapter on real loopback
  * sockets: pings both ways, fragmented messages (RFC 6455 §5.4), closes with a code and reason
- * started from either side (§7), and a fast sender that waits on backpressure. The plain echo of
- * every size is in hybi.spec.ts.
+ * started from either side (§7), a fast sender that waits on backpressure, and permessage-deflate
+ * (RFC 7692) with undici. The plain echo of every size is in hybi.spec.ts; deflate with ws is in
+ * spec/extensions/interop.spec.ts.
  */
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocket as UndiciWebSocket } from "undici";
 import WebSocket, { WebSocketServer } from "ws";
 import { acceptUpgrade, connect, type Connection } from "../../lib/adapters/node";
+import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 
 type Handler = (connection: Connection<ServerDriver>) => void;
@@ -170,6 +172,24 @@ describe("our server with the undici WebSocket client", () => {
     });
     driver.close("going away", 1001);
     expect(await theirs).toEqual([1001, "going away", true]);
+  });
+
+  it("RFC 7692: negotiates permessage-deflate with undici, and what we send is compressed on the wire", async () => {
+    const accepted = peer.next((connection) => {
+      connection.driver.addExtension(deflate());
+      connection.driver.on("message", ({ data }) => connection.driver.text(String(data)));
+    });
+    const ws = await client();
+    const connection = await accepted;
+    expect(ws.extensions).toMatch(/^permessage-deflate/);
+    const text = "the quick brown fox jumps over the lazy dog ☃ ".repeat(20000);
+    const before = (connection.socket as Socket).bytesWritten;
+    const echoed = new Promise<string>((resolve) => { ws.onmessage = ({ data }) => resolve(data as string); });
+    ws.send(text);
+    expect(await echoed).toBe(text);
+    // 940,000 bytes of repetitive text leave as a few kilobytes of DEFLATE.
+    const written = (connection.socket as Socket).bytesWritten - before;
+    expect(written).toBeLessThan(Buffer.byteLength(text) / 50);
   });
 
   it("text and binary round-trip with multi-byte characters and every byte value", async () => {

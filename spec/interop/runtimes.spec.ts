@@ -2,21 +2,27 @@
  * Interop over loopback with the WebSocket implementations built into Deno and Bun, both ways:
  * their `WebSocket` client against our server (the Node adapter on `node:http`), and our client
  * against their built-in servers (`Deno.serve` + `Deno.upgradeWebSocket`, `Bun.serve`). Text,
- * binary of several sizes, ping/pong, and closes with a code and reason from either side.
+ * binary of several sizes, ping/pong, closes with a code and reason from either side, and
+ * permessage-deflate (RFC 7692) where the peer has it: Bun's client and server do, Deno's do not, and
+ * our side then goes on uncompressed.
  */
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { acceptUpgrade, connect, type Connection } from "../../lib/adapters/node";
+import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { ServerDriver } from "../../lib/types";
-import { bunArgs, denoArgs, run } from "../adapters/runtimes/child";
+import { bunArgs, denoArgs, killChildren, run } from "../adapters/runtimes/child";
 import { SIZES, TEXT, exchange } from "../adapters/runtimes/exercise";
 
+// Every child is killed after its test, even one that timed out waiting for it.
+afterEach(killChildren);
+
 const RUNTIMES = [
-  { name: "Deno", args: denoArgs, peer: "deno" },
-  { name: "Bun", args: bunArgs, peer: "bun" },
+  { name: "Deno", args: denoArgs, peer: "deno", deflate: false },
+  { name: "Bun", args: bunArgs, peer: "bun", deflate: true },
 ] as const;
 
-describe.each(RUNTIMES)("$name's built-in WebSocket client with our server", ({ args }) => {
+describe.each(RUNTIMES)("$name's built-in WebSocket client with our server", ({ args, deflate: compresses }) => {
   const server = http.createServer();
   const connections: Array<Connection<ServerDriver>> = [];
   const closes: Array<Promise<[number, string]>> = [];
@@ -28,6 +34,7 @@ describe.each(RUNTIMES)("$name's built-in WebSocket client with our server", ({ 
       const connection = acceptUpgrade(request, socket, head, { protocols: ["echo"] });
       connections.push(connection);
       const { driver } = connection;
+      driver.addExtension(deflate());
       closes.push(new Promise((resolve) => driver.on("close", ({ code, reason }) => resolve([code, reason]))));
       // RFC 6455 §5.5.2: the peer must answer our ping with a pong carrying the same data.
       pongs.push(new Promise((resolve) => driver.on("open", () => driver.ping("hello?", resolve))));
@@ -53,6 +60,7 @@ describe.each(RUNTIMES)("$name's built-in WebSocket client with our server", ({ 
       const { echo, serverClose } = JSON.parse(stdout.trim());
       expect(echo).toEqual({
         protocol: "echo",
+        extensions: compresses ? expect.stringMatching(/^permessage-deflate/) : "",
         text: TEXT,
         binaries: SIZES.map(() => true),
         close: { code: 4002, reason: "", wasClean: true },
@@ -68,7 +76,7 @@ describe.each(RUNTIMES)("$name's built-in WebSocket client with our server", ({ 
   });
 });
 
-describe.each(RUNTIMES)("our client with $name's built-in WebSocket server", ({ args, peer }) => {
+describe.each(RUNTIMES)("our client with $name's built-in WebSocket server", ({ args, peer, deflate: compresses }) => {
   it("round-trips text and binary, gets pongs, and closes from either side with code and reason", async () => {
     const child = run(args(`spec/interop/peers/${peer}-server.ts`));
     const clients: Array<Connection<ReturnType<typeof connect>["driver"]>> = [];
@@ -76,10 +84,13 @@ describe.each(RUNTIMES)("our client with $name's built-in WebSocket server", ({ 
       const port = Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
 
       const first = connect(`ws://127.0.0.1:${port}/`, { protocols: ["echo"] });
+      first.driver.addExtension(deflate());
       clients.push(first);
       const result = await exchange(first.driver);
       expect(result).toEqual({ text: TEXT, binaries: SIZES.map(() => true), pong: "are you there", close: 4001 });
       expect(first.driver.protocol).toBe("echo");
+      if (compresses) expect(first.driver.headers["sec-websocket-extensions"]).toMatch(/^permessage-deflate/);
+      else expect(first.driver.headers["sec-websocket-extensions"]).toBeUndefined();
       await child.line((line) => line === "closed 4001 done here");
 
       const second = connect(`ws://127.0.0.1:${port}/`);

@@ -23,6 +23,16 @@ export interface Child {
   kill(): void;
 }
 
+const running = new Set<Child>();
+
+/** Kills every child still running and waits for each to exit: for `afterEach`, so a test that timed out leaves nothing behind. */
+export async function killChildren(): Promise<void> {
+  const children = [...running];
+  running.clear();
+  for (const child of children) child.kill();
+  await Promise.all(children.map((child) => child.exited));
+}
+
 export function run([command, args]: [string, string[]], env: Record<string, string> = {}): Child {
   const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -35,7 +45,7 @@ export function run([command, args]: [string, string[]], env: Record<string, str
   child.stderr.setEncoding("utf8").on("data", (text: string) => { stderr += text; });
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.once("close", (code) => resolve({ code, stdout, stderr })));
-  return {
+  const handle: Child = {
     process: child,
     exited,
     line: (match) => new Promise((resolve, reject) => {
@@ -51,4 +61,7 @@ export function run([command, args]: [string, string[]], env: Record<string, str
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     },
   };
+  running.add(handle);
+  void exited.then(() => running.delete(handle));
+  return handle;
 }

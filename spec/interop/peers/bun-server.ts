@@ -1,6 +1,6 @@
 /**
  * A peer for spec/interop: Bun's built-in WebSocket server (`Bun.serve` with `websocket` handlers)
- * on an ephemeral port. Echoes every message; "close-me" makes it close with 4003. Prints
+ * on an ephemeral port, with permessage-deflate. Echoes every message; "close-me" makes it close with 4003. Prints
  * `listening <port>`, then `closed <code> <reason>` for every connection that ends.
  */
 interface BunServerWebSocket {
@@ -13,6 +13,7 @@ interface BunWebSocketServer {
     port: number;
     fetch(request: Request, server: { upgrade(request: Request, options?: { headers?: Record<string, string> }): boolean }): Response | undefined;
     websocket: {
+      perMessageDeflate: boolean;
       message(ws: BunServerWebSocket, data: string | Uint8Array): void;
       close(ws: BunServerWebSocket, code: number, reason: string): void;
     };
@@ -30,6 +31,7 @@ const server = Bun.serve({
     return new Response("WebSocket only", { status: 426 });
   },
   websocket: {
+    perMessageDeflate: true,
     message(ws, data) {
       if (data === "close-me") ws.close(4003, "server says bye");
       else ws.send(data);

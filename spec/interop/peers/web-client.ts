@@ -51,6 +51,7 @@ const firstClosed = closeOf(first);
 first.close(4002, "client done");
 const echo = {
   protocol: first.protocol,
+  extensions: first.extensions,
   text: messages[0],
   binaries: SIZES.map((size, i) => messages[i + 1] instanceof Uint8Array && sameBytes(messages[i + 1] as Uint8Array, payloadOf(size))),
   close: await firstClosed,
