@@ -52,8 +52,8 @@ export interface Extension {
   /** The extension token in `Sec-WebSocket-Extensions` (`permessage-deflate`). */
   readonly name: string;
   /**
-   * The RSV bits it owns, as in a frame's first byte. Two extensions that want the same bit are
-   * not both activated. Only RSV1 (0x40) is supported so far: the frame parser reports no other.
+   * The RSV bits it owns, as in a frame's first byte (0x40 RSV1, 0x20 RSV2, 0x10 RSV3, or'ed).
+   * Two extensions that want the same bit are not both activated.
    */
   readonly rsv: number;
 

@@ -33,8 +33,7 @@ export class ExtensionNegotiator {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(extension.name)) {
       throw new TypeError(`Extension name '${extension.name}' is not a token`);
     }
-    // The frame parser reports RSV1 to the message assembler; RSV2 and RSV3 have no way through yet.
-    if ((extension.rsv & ~0x40) !== 0) throw new RangeError(`Extension '${extension.name}' claims RSV bits other than RSV1 (0x40), which are not supported`);
+    if ((extension.rsv & ~0x70) !== 0) throw new RangeError(`Extension '${extension.name}' claims bits other than RSV1-3 (0x70)`);
     this.extensions.push(extension);
     return true;
   }

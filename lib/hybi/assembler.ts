@@ -14,10 +14,11 @@ import { CloseCode } from "./close.js";
 import { Opcode } from "./parser.js";
 
 /**
- * Turns a compressed (RSV1) message's bytes into the original bytes: the seam where
- * permessage-deflate plugs in. Throws a `ProtocolError` to fail the connection.
+ * Turns the bytes of a message whose first frame had RSV bits `rsv` set (0x40 RSV1 …) into the
+ * original bytes: the seam where extensions such as permessage-deflate plug in. Throws a
+ * `ProtocolError` to fail the connection.
  */
-export type MessageDecoder = (payload: Uint8Array) => Uint8Array;
+export type MessageDecoder = (payload: Uint8Array, rsv: number) => Uint8Array;
 
 export interface MessageSink {
   onMessage(data: string | Uint8Array): void;
@@ -25,27 +26,28 @@ export interface MessageSink {
 }
 
 export class MessageAssembler {
-  /** Set when an extension that compresses with RSV1 is active. */
+  /** Set when an extension that marks messages with RSV bits is active. */
   decodeCompressed: MessageDecoder | null = null;
 
   private opcode = 0;
-  private compressed = false;
+  /** The RSV bits of the message being assembled: non-zero means an extension must decode it. */
+  private rsv = 0;
   private readonly pieces = new ByteAccumulator();
   private utf8: Utf8Stream | null = null;
 
   constructor(private readonly sink: MessageSink) {}
 
-  push(piece: Uint8Array, opcode: number, fin: boolean, rsv1: boolean, frameEnd: boolean): void {
+  push(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void {
     if (this.opcode === 0) {
       // The first piece of a new message.
       if (frameEnd && fin) {
-        this.deliverWhole(piece, opcode, rsv1);
+        this.deliverWhole(piece, opcode, rsv);
         return;
       }
       this.opcode = opcode;
-      this.compressed = rsv1;
+      this.rsv = rsv;
     }
-    if (this.opcode === Opcode.TEXT && !this.compressed) {
+    if (this.opcode === Opcode.TEXT && this.rsv === 0) {
       if (this.utf8 === null) this.utf8 = new Utf8Stream();
       if (!this.utf8.push(piece)) {
         this.reset();
@@ -57,7 +59,7 @@ export class MessageAssembler {
     }
     if (!(frameEnd && fin)) return;
 
-    if (this.opcode === Opcode.TEXT && !this.compressed) {
+    if (this.opcode === Opcode.TEXT && this.rsv === 0) {
       const text = (this.utf8 as Utf8Stream).end();
       this.reset();
       if (text === null) {
@@ -68,19 +70,19 @@ export class MessageAssembler {
       return;
     }
     const payload = this.pieces.take();
-    const messageOpcode = this.opcode, compressed = this.compressed;
+    const messageOpcode = this.opcode, messageRsv = this.rsv;
     this.reset();
-    this.deliverWhole(payload, messageOpcode, compressed);
+    this.deliverWhole(payload, messageOpcode, messageRsv);
   }
 
-  private deliverWhole(payload: Uint8Array, opcode: number, compressed: boolean): void {
-    if (compressed) {
+  private deliverWhole(payload: Uint8Array, opcode: number, rsv: number): void {
+    if (rsv !== 0) {
       if (this.decodeCompressed === null) {
         this.sink.onMessageError(new ProtocolError(CloseCode.PROTOCOL_ERROR, "Compressed message with no extension to decode it"));
         return;
       }
       try {
-        payload = this.decodeCompressed(payload);
+        payload = this.decodeCompressed(payload, rsv);
       } catch (error) {
         this.sink.onMessageError(error instanceof ProtocolError ? error
           : new ProtocolError(CloseCode.INVALID_DATA, `Could not decode a compressed message: ${(error as Error).message}`));
@@ -101,7 +103,7 @@ export class MessageAssembler {
 
   private reset(): void {
     this.opcode = 0;
-    this.compressed = false;
+    this.rsv = 0;
     this.pieces.clear();
     this.utf8 = null;
   }

@@ -8,7 +8,6 @@ import { BaseDriver, CLOSED, CLOSING, CONNECTING, OPEN } from "../base.js";
 import { ProtocolError } from "../errors.js";
 import type { DriverEvents } from "../events.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
-import { RSV1 } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
 import { resolveMaxLength } from "../options.js";
@@ -99,7 +98,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (pipeline === null) return;
     this.extensions = pipeline;
     this.parser.allowedRsv = pipeline.rsv;
-    this.assembler.decodeCompressed = (payload) => pipeline.decode(payload, RSV1);
+    this.assembler.decodeCompressed = (payload, rsv) => pipeline.decode(payload, rsv);
   }
 
   /** A data message through the extensions, then out as one frame with the RSV bits they set. */
@@ -179,8 +178,8 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   // --- FrameSink and MessageSink -------------------------------------------------------------
 
-  onData(piece: Uint8Array, opcode: number, fin: boolean, rsv1: boolean, frameEnd: boolean): void {
-    this.assembler.push(piece, opcode, fin, rsv1, frameEnd);
+  onData(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void {
+    this.assembler.push(piece, opcode, fin, rsv, frameEnd);
   }
 
   onMessage(data: string | Uint8Array): void {

@@ -27,10 +27,10 @@ export const Opcode = {
 /** Where the parsed frames go. */
 export interface FrameSink {
   /**
-   * A piece of a data frame's payload, already unmasked. `opcode`, `fin` and `rsv1` are the
+   * A piece of a data frame's payload, already unmasked. `opcode`, `fin` and `rsv` are the
    * frame's; `frameEnd` is true on the frame's last piece (an empty frame has one empty piece).
    */
-  onData(piece: Uint8Array, opcode: number, fin: boolean, rsv1: boolean, frameEnd: boolean): void;
+  onData(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void;
   /** A whole control frame (close, ping, pong). */
   onControl(opcode: number, payload: Uint8Array): void;
   /** The peer broke a framing rule; the parser has stopped. */
@@ -58,7 +58,8 @@ export class FrameParser {
 
   // The frame being read.
   private fin = false;
-  private rsv1 = false;
+  /** The RSV bits of the message's first frame (0x40 RSV1, 0x20 RSV2, 0x10 RSV3). */
+  private messageRsv = 0;
   private opcode = 0;
   private masked = false;
   /** The masking key, packed into one number (`packKey`): no typed array per connection. */
@@ -133,7 +134,7 @@ export class FrameParser {
           this.gatherControl(piece, frameEnd);
         } else {
           if (frameEnd && this.fin) this.openMessage = 0;
-          this.sink.onData(piece, this.opcode, this.fin, this.rsv1, frameEnd);
+          this.sink.onData(piece, this.opcode, this.fin, this.messageRsv, frameEnd);
         }
       }
     }
@@ -224,7 +225,7 @@ export class FrameParser {
       }
       this.messageLength = messageLength;
       if (opcode !== Opcode.CONTINUATION) this.openMessage = opcode;
-      this.rsv1 = opcode === Opcode.CONTINUATION ? this.rsv1 : (rsv & 0x40) !== 0;
+      this.messageRsv = opcode === Opcode.CONTINUATION ? this.messageRsv : rsv;
     }
 
     if (masked) this.maskingKey = packKey(bytes, offset);

@@ -56,9 +56,9 @@ function reverser(name: string, options: { rsv?: number; accept?: boolean; log?:
       log.push(`${name} encode`);
       return { payload: payload.slice().reverse(), rsv: rsv | (options.rsv ?? 0x40) };
     },
-    decode: (payload) => {
+    decode: (payload, rsv) => {
       log.push(`${name} decode`);
-      return payload.slice().reverse();
+      return rsv & (options.rsv ?? 0x40) ? payload.slice().reverse() : payload;
     },
     close: () => log.push(`${name} close`),
   });
@@ -143,9 +143,31 @@ describe("the server negotiates", () => {
     expect(client.addExtension(reverser("x-late"))).toBe(false);
   });
 
-  it("refuses an extension that claims RSV2 or RSV3 (the parser reports RSV1 only)", () => {
+  it("refuses an extension that claims bits other than RSV1-3, or whose name is not a token", () => {
     const client = Driver.client("ws://example.com/", new CollectingIO());
-    expect(() => client.addExtension(reverser("x-rsv2", { rsv: 0x20 }))).toThrow("claims RSV bits other than RSV1");
+    expect(() => client.addExtension(reverser("x-bad", { rsv: 0x80 }))).toThrow("claims bits other than RSV1-3 (0x70)");
+    expect(() => client.addExtension(reverser("x bad"))).toThrow("Extension name 'x bad' is not a token");
+  });
+
+  it("runs an RSV2 extension beside permessage-deflate: out in response order, in reversed", () => {
+    const log: string[] = [];
+    const extensions = () => [deflate(), reverser("x-rsv2", { rsv: 0x20, log })];
+    const { driver: server, io: serverIo, events, response } = serverWith(extensions(), "permessage-deflate, x-rsv2");
+    expect(extensionsHeader(response)).toBe("permessage-deflate, x-rsv2");
+    const { driver: client, io: clientIo, events: clientEvents } = clientWith(extensions(), "permessage-deflate, x-rsv2");
+    expect(clientEvents).toEqual([["open", {}]]);
+    // Deflate, then reverse: the frame carries both bits.
+    client.text("Hello");
+    const sent = clientIo.take();
+    expect(readFrames(sent)[0].rsv).toBe(0x60);
+    server.parse(sent);
+    // RSV2 alone: only the reverser decodes.
+    server.parse(clientFrame({ rsv: 0x20, opcode: Opcode.TEXT, payload: "olleh" }));
+    server.text("Hi");
+    const [reply] = readFrames(serverIo.take());
+    expect(reply.rsv).toBe(0x60);
+    expect(events).toEqual([["message", { data: "Hello" }], ["message", { data: "hello" }]]);
+    expect(log).toEqual(["x-rsv2 encode", "x-rsv2 decode", "x-rsv2 decode", "x-rsv2 encode"]);
   });
 });
 
