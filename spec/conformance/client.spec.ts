@@ -3,7 +3,7 @@
  * hand-built, unmasked frames; the client echoes every message, and every frame it writes must be
  * masked (RFC 6455 §5.3). The rules are the same as the server's, from the other side.
  */
-import { bytes, concat, frame } from "../support/wire";
+import { bytes, concat, frame, upgradeResponse } from "../support/wire";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, expectBeforeClose, expectClosedWith, stars } from "./cases";
 import { type EchoClient, type RawServer, type RawServerConnection, type WireFrame, connectEchoClient, group, startRawServer } from "./peer";
 
@@ -48,12 +48,8 @@ group("client", (testCase) => {
   }
 
   testCase("frames in the same write as the 101 response are read", async () => {
-    const respond = (key: string): string => {
-      const { acceptKey } = jest.requireActual<typeof import("../../lib/hybi/accept")>("../../lib/hybi/accept");
-      const head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`;
-      return head + String.fromCharCode(...serverFrame({ opcode: TEXT, payload: "early" }), ...NORMAL_CLOSE);
-    };
+    const respond = (key: string): string =>
+      upgradeResponse(key) + String.fromCharCode(...serverFrame({ opcode: TEXT, payload: "early" }), ...NORMAL_CLOSE);
     const eager = await startRawServer(respond);
     try {
       const client = connectEchoClient(eager.port);
