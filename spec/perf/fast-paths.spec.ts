@@ -47,13 +47,17 @@ describe("RFC 6455 §5.3: word-at-a-time unmasking equals the byte-by-byte rule"
     for (const length of LENGTHS) {
       for (let sourceAlign = 0; sourceAlign < 4; sourceAlign++) {
         for (let targetAlign = 0; targetAlign < 4; targetAlign++) {
-          const source = new Uint8Array(length + 8).subarray(sourceAlign, sourceAlign + length);
-          source.set(pattern(length, sourceAlign));
-          const original = source.slice();
-          const target = new Uint8Array(length + 8);
-          maskInto(source, target, targetAlign, KEY, 1);
-          expect(target.subarray(targetAlign, targetAlign + length)).toEqual(reference(original, KEY, 1));
-          expect(source).toEqual(original);
+          for (let keyOffset = 0; keyOffset < 4; keyOffset++) {
+            const source = new Uint8Array(length + 8).subarray(sourceAlign, sourceAlign + length);
+            source.set(pattern(length, sourceAlign));
+            const original = source.slice();
+            const target = new Uint8Array(length + 8);
+            maskInto(source, target, targetAlign, KEY, keyOffset);
+            expect(target.subarray(targetAlign, targetAlign + length)).toEqual(reference(original, KEY, keyOffset));
+            expect(target.subarray(0, targetAlign)).toEqual(new Uint8Array(targetAlign));
+            expect(target.subarray(targetAlign + length)).toEqual(new Uint8Array(8 - targetAlign));
+            expect(source).toEqual(original);
+          }
         }
       }
     }
