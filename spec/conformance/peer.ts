@@ -17,7 +17,7 @@ import { Driver } from "../../lib/driver";
 import type { ClientOptions, ServerOptions } from "../../lib/options";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 import { acceptKey } from "../../lib/hybi/accept";
-import { type Recorded, SAMPLE_KEY, concat, readFrames, record, upgradeRequest } from "../support/wire";
+import { type Recorded, concat, readFrames, record, upgradeRequest } from "../support/wire";
 
 export type WireFrame = ReturnType<typeof readFrames>[number];
 
@@ -407,8 +407,6 @@ export function group(name: string, body: (testCase: (title: string, fn: () => P
     });
   });
 }
-
-export { SAMPLE_KEY };
 
 /** The close code and reason of a close frame's payload (null code for an empty payload). */
 export function closeOf(frame: WireFrame | undefined): { code: number | null; reason: string } {
