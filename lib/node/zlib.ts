@@ -33,6 +33,7 @@ export interface ZlibStream {
   removeListener(event: "error", listener: never): unknown;
   reset(): void;
   close(): void;
+  readonly destroyed: boolean;
 }
 
 /** The part of `node:zlib` this engine uses. */
@@ -125,6 +126,15 @@ class ZlibCoder implements Deflater, Inflater {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.stream.destroyed) {
+      // zlib destroyed the stream on a data error while `close` was hidden: free the handle here.
+      try {
+        this.handle.close();
+      } catch {
+        // Already closed by the runtime.
+      }
+      return;
+    }
     this.stream._handle = this.handle;
     this.stream.close();
   }
