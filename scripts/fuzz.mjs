@@ -4,7 +4,7 @@
  * `npm test` makes. Prints the seed first, and again with the command that reproduces a failure.
  *
  *   FUZZ_SEED=123 npm run fuzz     replay a seed
- *   FUZZ_SCALE=200 npm run fuzz    200× the runs of npm test (default 50×)
+ *   FUZZ_SCALE=200 npm run fuzz    200× the runs of npm test (default 20×)
  *   npm run fuzz -- -t chunking    extra arguments go to jest
  */
 import { spawnSync } from "node:child_process";
@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const jest = join(dirname(require.resolve("jest/package.json")), "bin", "jest.js");
 
 const seed = process.env.FUZZ_SEED ?? String(randomInt(0, 2 ** 31 - 1));
-const scale = process.env.FUZZ_SCALE ?? "50";
+const scale = process.env.FUZZ_SCALE ?? "20";
 process.stdout.write(`fuzz: seed ${seed}, ${scale}x the runs of npm test\n`);
 
 const result = spawnSync(process.execPath, [jest, "spec/fuzz", "--testTimeout=3600000", ...process.argv.slice(2)], {
