@@ -22,7 +22,8 @@ export abstract class BaseDriver {
   protected readonly customHeaders: Array<[string, string]> = [];
   /** Set once the opening handshake has been written (client) or answered (server). */
   protected started = false;
-  private queue: Array<() => void> = [];
+  /** Sends made before the connection opened; created by the first one (most connections have none). */
+  private queue: Array<() => void> | null = null;
 
   constructor(protected readonly io: DriverIO, emitter?: Emitter<DriverEvents>) {
     this.emitter = emitter ?? mitt<DriverEvents>();
@@ -70,14 +71,15 @@ export abstract class BaseDriver {
       return true;
     }
     if (this.readyState !== CONNECTING) return false;
-    this.queue.push(send);
+    (this.queue ??= []).push(send);
     return true;
   }
 
   /** Sends what was queued before the connection opened, in order. */
   protected flushQueue(): void {
     const queue = this.queue;
-    this.queue = [];
+    this.queue = null;
+    if (queue === null) return;
     for (const send of queue) {
       if (this.readyState !== OPEN) return;
       send();
@@ -85,6 +87,6 @@ export abstract class BaseDriver {
   }
 
   protected dropQueue(): void {
-    this.queue = [];
+    this.queue = null;
   }
 }

@@ -24,7 +24,8 @@ export class HttpServerDriver implements ServerDriver {
   request: HttpRequest | undefined = undefined;
 
   private readonly emitter = mitt<DriverEvents>();
-  private readonly reader: HeadReader<RequestHead>;
+  /** Reads the request head; dropped once the request is read, so an open connection does not keep it. */
+  private reader: HeadReader<RequestHead> | null;
   private delegate: ServerDriver | null = null;
   private pending: Array<(driver: ServerDriver) => void> = [];
   private refused = false;
@@ -55,12 +56,13 @@ export class HttpServerDriver implements ServerDriver {
       return;
     }
     if (this.refused) return;
-    const result = this.reader.push(toBytes(chunk));
+    const result = (this.reader as HeadReader<RequestHead>).push(toBytes(chunk));
     if (result.kind === "partial") return;
     if (result.kind === "error") {
       this.refuse(new HandshakeError(result.status, result.message));
       return;
     }
+    this.reader = null;
     const request: HttpRequest = { ...result.head };
     this.request = request;
     const driver = this.createDriver(request, this.io, this.options, this.emitter);
