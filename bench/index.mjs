@@ -112,7 +112,7 @@ async function startServer(kind, env = {}) {
 
 const SERVERS = [
   ["wsdriver", "wsdriver", {}],
-  ["wsdriver-http", "wsdriver-http", {}],
+  ["wsdriver-node", "wsdriver-node", {}],
   ["ws", "ws", {}],
   ["ws-js", "ws", { WS_NO_BUFFER_UTIL: "1" }],
 ];

@@ -1,49 +1,60 @@
 // A WebSocket echo server in a child process: ours on a bare node:net server (Driver.server reads
-// the HTTP request itself), ours on node:http's `upgrade` event (Driver.fromRequest), or ws
-// (WebSocketServer, which also reads the request with node:http). It prints nothing; it sends its port to the parent over IPC and answers
+// the HTTP request itself), ours on node:http's `upgrade` event through the wsdriver/node adapter,
+// or ws (WebSocketServer, which also reads the request with node:http). It prints nothing; it sends its port to the parent over IPC and answers
 // `heap` requests with its heap use after a full collection (run with --expose-gc).
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { gc } from "./common.mjs";
 import { WebSocketServer, ours } from "./peers.mjs";
 
+const nodeAdapter = await import("../dist/esm/adapters/node.js");
+
 const kind = process.argv[2];
 
-function serve(driver, socket) {
-  socket.setNoDelay(true);
+/** Echoes every message back as it came (text as text, binary as binary). */
+function echoMessages(driver) {
   driver.on("message", ({ data }) => {
     if (typeof data === "string") driver.text(data);
     else driver.binary(data);
   });
-  driver.on("close", () => socket.end());
-  socket.on("data", (bytes) => driver.parse(bytes));
-  socket.on("close", () => driver.end());
-  socket.on("error", () => {});
 }
 
+/**
+ * Ours on a bare node:net server: Driver.server reads the HTTP request itself. The socket is
+ * corked while a chunk is parsed, so the echoes of all the frames in one chunk leave in one
+ * `writev` (an embedder's choice the sans-I/O design leaves open; ws writes each frame itself).
+ */
 function oursServer() {
   const { Driver } = ours;
   return createServer((socket) => {
+    socket.setNoDelay(true);
     const driver = Driver.server(socket);
     driver.on("connect", () => { if (Driver.isWebSocket(driver.request)) driver.start(); });
-    serve(driver, socket);
+    echoMessages(driver);
+    driver.on("close", () => socket.end());
+    socket.on("data", (bytes) => {
+      socket.cork();
+      driver.parse(bytes);
+      socket.uncork();
+    });
+    socket.on("close", () => driver.end());
+    socket.on("error", () => {});
   });
 }
 
-function oursHttpServer() {
-  const { Driver } = ours;
+/** Ours on node:http's `upgrade` event through the shipped Node adapter (wsdriver/node), as it is. */
+function oursNodeAdapterServer() {
   const server = createHttpServer((_request, response) => response.writeHead(426).end());
   server.on("upgrade", (request, socket, head) => {
-    const driver = Driver.fromRequest(request, socket);
-    serve(driver, socket);
-    driver.start();
-    if (head.length > 0) driver.parse(head);
+    const { driver } = nodeAdapter.acceptUpgrade(request, socket, head);
+    echoMessages(driver);
+    socket.on("error", () => {});
   });
   return server;
 }
 
 function wsServer() {
-  const wss = new WebSocketServer({ noServer: false, port: 0, host: "127.0.0.1", clientTracking: false });
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", clientTracking: false });
   wss.on("connection", (ws) => {
     ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on("error", () => {});
@@ -52,8 +63,8 @@ function wsServer() {
 }
 
 let server;
-if (kind === "wsdriver" || kind === "wsdriver-http") {
-  server = kind === "wsdriver" ? oursServer() : oursHttpServer();
+if (kind === "wsdriver" || kind === "wsdriver-node") {
+  server = kind === "wsdriver" ? oursServer() : oursNodeAdapterServer();
   server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 } else {
   server = wsServer();
