@@ -6,7 +6,8 @@
  */
 import type { Extension, ExtensionContext, ExtensionSession } from "./extension.js";
 import {
-  type ExtensionElement, type ExtensionParams, paramsOf, parseExtensions, repeatedParam, serializeElement,
+  type ExtensionElement, type ExtensionParams, isExtensionToken, paramsOf, parseExtensions, repeatedParam,
+  serializeElement,
 } from "./negotiation.js";
 
 /** An active session and the extension it came from. */
@@ -30,16 +31,12 @@ export class ExtensionNegotiator {
   /** Registers an extension; a second one with the same name is refused (false). */
   add(extension: Extension): boolean {
     if (this.extensions.some((existing) => existing.name === extension.name)) return false;
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(extension.name)) {
+    if (!isExtensionToken(extension.name)) {
       throw new TypeError(`Extension name '${extension.name}' is not a token`);
     }
     if ((extension.rsv & ~0x70) !== 0) throw new RangeError(`Extension '${extension.name}' claims bits other than RSV1-3 (0x70)`);
     this.extensions.push(extension);
     return true;
-  }
-
-  get size(): number {
-    return this.extensions.length;
   }
 
   /** Client: the header value offering every registered extension, each offer in its order. */
@@ -139,11 +136,6 @@ function readHeader(header: string | undefined): ExtensionElement[] {
 /** The negotiated sessions of an open connection. */
 export class ExtensionPipeline {
   constructor(private readonly active: readonly Active[], readonly rsv: number) {}
-
-  /** The names of the active extensions, in the order they operate on outgoing data. */
-  get names(): string[] {
-    return this.active.map((entry) => entry.extension.name);
-  }
 
   /** An outgoing data message through every session, in order; returns the payload and its RSV bits. */
   encode(payload: Uint8Array, opcode: number): { payload: Uint8Array; rsv: number } {
