@@ -58,11 +58,17 @@ export class HeadReader<T extends RequestHead | ResponseHead> {
 
   push(chunk: Uint8Array): HeadResult<T> {
     let bytes: Uint8Array;
+    /** Where `chunk` starts in `bytes`. */
+    const chunkAt = this.buffered;
     if (this.buffered === 0) {
       // The common case, a whole head in one chunk: no copy.
       bytes = chunk;
     } else {
-      this.append(chunk);
+      // Only the bytes that could still end a head within the limit (and one more, to tell that it
+      // does not) are copied: a large chunk after a partial head is not buffered whole, and the
+      // frames that follow a head are handed back as a view of `chunk`.
+      const room = this.maxHeaderSize + 1 - this.buffered;
+      this.append(chunk.length > room ? chunk.subarray(0, room) : chunk);
       bytes = this.buffer.subarray(0, this.buffered);
     }
     const end = findHeadEnd(bytes, this.scanned);
@@ -74,9 +80,10 @@ export class HeadReader<T extends RequestHead | ResponseHead> {
       return PARTIAL;
     }
     if (end > this.maxHeaderSize) return this.tooLarge();
+    const head = bytes.subarray(0, end);
+    const rest = chunk.subarray(end - chunkAt);
     this.reset();
-    const rest = bytes.subarray(end);
-    const parsed = parseHead(this.kind, bytes.subarray(0, end));
+    const parsed = parseHead(this.kind, head);
     if (typeof parsed === "string") return { kind: "error", status: 400, message: parsed };
     return { kind: "complete", head: parsed as T, rest };
   }

@@ -10,6 +10,8 @@
  *   holds on a server, for a text and for a binary message.
  * - `trickle <bytes> <count>`: what `count` server drivers hold once each has been handed `bytes`
  *   bytes of an unfinished HTTP head, one byte per `parse` call.
+ * - `flood <bytes>`: how far the peak resident memory rises when a server driver that has read part
+ *   of a head is handed one chunk of `bytes` bytes with no end of head in it.
  */
 import { Driver } from "../../lib/driver";
 import { clientFrame } from "../support/wire";
@@ -124,7 +126,20 @@ async function messages(): Promise<object> {
   return { received, receivedBytes, before, after, growth: after - before };
 }
 
-const run = mode === "trickle" ? trickle : mode === "fragments" ? fragments : messages;
+async function flood(): Promise<object> {
+  const server = Driver.server({ write: () => undefined });
+  const events: string[] = [];
+  server.on("error", (error) => events.push(error.message));
+  server.parse(new TextEncoder().encode("GET / HTTP/1.1\r\n"));
+  const chunk = new Uint8Array(maxLength).fill(0x61);
+  await measure();
+  const before = process.resourceUsage().maxRSS * 1024;
+  server.parse(chunk);
+  const after = process.resourceUsage().maxRSS * 1024;
+  return { chunk: chunk.length, peakRise: after - before, events };
+}
+
+const run = mode === "trickle" ? trickle : mode === "fragments" ? fragments : mode === "flood" ? flood : messages;
 run().then(
   (result) => process.stdout.write(JSON.stringify(result) + "\n"),
   (error: unknown) => {

@@ -70,6 +70,14 @@ group("memory", (testCase) => {
     expect(result.held).toBeLessThan(2.5 * result.sent);
   });
 
+  testCase("a 256 MiB chunk after a partial head is refused without being copied", () => {
+    // The chunk is the embedder's already; copying it to look for the end of the head would double it.
+    const result = runChild(out, ["flood", String(256 * 2 ** 20)]) as { chunk: number; peakRise: number; events: string[] };
+    process.stdout.write(`memory: a ${result.chunk}-byte chunk after a partial head raised the peak by ${result.peakRise} bytes\n`);
+    expect(result.events).toEqual(["HTTP head is larger than maxHeaderSize (16384 bytes)"]);
+    expect(result.peakRise).toBeLessThan(32 * 2 ** 20);
+  });
+
   testCase(`an unfinished message of ${FRAGMENTS} one-byte fragments holds under 4 bytes per byte received`, () => {
     // Before: each fragment was held as a view of its input chunk, over 100 bytes per payload byte.
     const result = runChild(out, ["fragments", String(2 ** 20), String(FRAGMENTS)]) as { text: number; binary: number };
