@@ -5,7 +5,10 @@
 import { deflateRawSync } from "node:zlib";
 import { deflate } from "../../lib/extensions/permessage-deflate";
 import { Opcode } from "../../lib/hybi/parser";
-import { clientFrame, closeFrameOf, frame, readFrames } from "../support/wire";
+import { Driver } from "../../lib/driver";
+import {
+  CollectingIO, clientFrame, closeFrameOf, concat, frame, readFrames, record, requestKey, upgradeRequest, upgradeResponse, utf8,
+} from "../support/wire";
 import { clientWith, extensionsHeader, fromHex, hex, serverWith } from "./support";
 
 const PMD = "permessage-deflate";
@@ -86,6 +89,44 @@ describe("the client side", () => {
     driver.parse(frame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") }));
     expect(events.map(([type]) => type)).toEqual(["open", "error", "close"]);
     expect(events[2]).toEqual(["close", { code: 1002, reason: "RSV bits 0x40 set with no extension to define them" }]);
+  });
+});
+
+describe("when the extension is added, and when frames arrive", () => {
+  it("can be added in the connect handler, once the request is known", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io);
+    driver.on("connect", () => {
+      if (driver.request?.headers["sec-websocket-extensions"]?.includes(PMD)) driver.addExtension(deflate());
+      driver.start();
+    });
+    driver.parse(utf8(upgradeRequest({ "Sec-WebSocket-Extensions": `${PMD}; client_max_window_bits` })));
+    expect(extensionsHeader(io.text())).toBe(PMD);
+    io.take();
+    driver.text("Hello");
+    expect(hex(io.take())).toBe("c1 07 f2 48 cd c9 c9 07 00");
+  });
+
+  it("reads a compressed frame that comes in the same chunk as the server's 101", () => {
+    const io = new CollectingIO();
+    const driver = Driver.client("ws://example.com/chat", io);
+    driver.addExtension(deflate());
+    const events = record(driver);
+    driver.start();
+    const head = upgradeResponse(requestKey(io.text()), `Sec-WebSocket-Extensions: ${PMD}\r\n`);
+    driver.parse(concat(utf8(head), frame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") })));
+    expect(events).toEqual([["open", {}], ["message", { data: "Hello" }]]);
+  });
+
+  it("reads a compressed frame the client sent before the server answered", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io);
+    driver.addExtension(deflate());
+    const events = record(driver);
+    driver.parse(concat(utf8(upgradeRequest({ "Sec-WebSocket-Extensions": PMD })),
+      clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") })));
+    driver.start();
+    expect(events).toEqual([["connect", {}], ["open", {}], ["message", { data: "Hello" }]]);
   });
 });
 
