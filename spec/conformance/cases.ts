@@ -21,8 +21,8 @@ export const NORMAL_CLOSE = clientClose(1000);
 export const stars = (length: number): Uint8Array => new Uint8Array(length).fill(0x2a);
 
 /** Opens a raw connection, runs `send`, and returns what the server wrote until it closed the socket. */
-export async function exchange(server: EchoServer, send: (client: RawClient) => Promise<void> | void): Promise<{ frames: WireFrame[]; client: RawClient; raw: Uint8Array }> {
-  const client = await RawClient.connect(server);
+export async function exchange(server: EchoServer, send: (client: RawClient) => Promise<void> | void, endOnClose = false): Promise<{ frames: WireFrame[]; client: RawClient; raw: Uint8Array }> {
+  const client = await RawClient.connect(server, undefined, endOnClose);
   if (!client.response.startsWith("HTTP/1.1 101 ")) throw new Error(`handshake refused: ${client.response}`);
   try {
     await send(client);

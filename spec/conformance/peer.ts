@@ -13,6 +13,7 @@
  * the driver read its input in given pieces, for the other side to have read the previous piece.
  */
 import * as net from "node:net";
+import { WebSocketServer } from "ws";
 import { Driver } from "../../lib/driver";
 import type { ClientOptions, ServerOptions } from "../../lib/options";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
@@ -131,6 +132,28 @@ export function startEchoServer(options: ServerOptions = {}, setup?: (driver: Se
   });
 }
 
+/**
+ * The same echo service from the `ws` package, the reference the matrix is meant to agree with.
+ * There is no driver to look into, so `connections` stays empty.
+ */
+export function startWsEchoServer(): Promise<EchoServer> {
+  return new Promise((resolve) => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    wss.on("connection", (ws) => {
+      ws.on("message", (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+      ws.on("error", () => undefined);
+    });
+    wss.on("listening", () => resolve({
+      port: (wss.address() as net.AddressInfo).port,
+      connections: new Map(),
+      close: () => new Promise<void>((done) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => done());
+      }),
+    }));
+  });
+}
+
 /** A hand-driven WebSocket client on a real socket: writes raw bytes, collects raw bytes. */
 export class RawClient {
   /** Everything the server wrote after its handshake response. */
@@ -175,9 +198,15 @@ export class RawClient {
     return this.echo.connections.get(this.localPort);
   }
 
-  /** Connects, writes `request` (a valid RFC 6455 upgrade by default) and reads the response head. */
-  static async connect(server: EchoServer, request: string | Uint8Array = upgradeRequest()): Promise<RawClient> {
+  /**
+   * Connects, writes `request` (a valid RFC 6455 upgrade by default) and reads the response head.
+   * With `endOnClose`, the client ends its side of the TCP connection once a close frame has come
+   * in, as a peer that has nothing more to say does (a server that waits for the closing handshake
+   * to finish, as `ws` does, then closes at once).
+   */
+  static async connect(server: EchoServer, request: string | Uint8Array = upgradeRequest(), endOnClose = false): Promise<RawClient> {
     const client = await RawClient.connectOnly(server);
+    if (endOnClose) client.endOnClose();
     const requestBytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
     client.requestLength = requestBytes.length;
     client.socket.write(requestBytes);
@@ -198,6 +227,13 @@ export class RawClient {
       socket.once("error", reject);
     });
     return new RawClient(socket, server);
+  }
+
+  private endOnClose(): void {
+    this.socket.on("data", () => {
+      if (this.response === "" || !this.socket.writable) return;
+      if (readFrames(concat(...this.received)).some((f) => f.opcode === 0x8)) this.socket.end();
+    });
   }
 
   /** Writes bytes as they are (the kernel may join or split them). */
