@@ -6,15 +6,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { ROOT as root, ensureBuilt } from "./support/build";
 
-const root = join(__dirname, "..");
-
-beforeAll(() => {
-  // CI builds before testing; a local run without a build gets one here.
-  if (!existsSync(join(root, "dist/esm/index.js")) || !existsSync(join(root, "dist/cjs/index.js"))) {
-    execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
-  }
-}, 120_000);
+// CI builds before testing; a local run without a build gets one here.
+beforeAll(() => ensureBuilt(), 120_000);
 
 /** Runs a snippet in a fresh Node process at the package root, so "wsdriver" resolves to itself. */
 function run(args: string[]): string {

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureBuilt } from "../demo/start";
+import { ensureBuilt } from "../support/build";
 
 const ROOT = join(__dirname, "../..");
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" }).trim();

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
-import { type Demo, ensureBuilt, startDemo } from "../demo/start";
+import { type Demo, startDemo } from "../demo/start";
+import { ensureBuilt } from "../support/build";
 import { readPng } from "./png";
 
 const CHROMIUM = "/usr/bin/chromium";

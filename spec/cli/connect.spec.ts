@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import WebSocket, { WebSocketServer } from "ws";
-import { ensureBuilt } from "../demo/start";
+import { ensureBuilt } from "../support/build";
 import { startProxy } from "../proxy/peers";
 
 const ROOT = join(__dirname, "../..");

@@ -4,7 +4,8 @@
  * 1001 (RFC 6455 §7.4.1, going away) and exits 0. Its peers here are `ws` clients over loopback.
  */
 import WebSocket from "ws";
-import { type Demo, ensureBuilt, startDemo } from "./start";
+import { type Demo, startDemo } from "./start";
+import { ensureBuilt } from "../support/build";
 
 interface ChatEvent {
   type: string;

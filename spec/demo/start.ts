@@ -2,37 +2,9 @@
  * Starts the demo (`demo/server.mjs`, what `npm start` runs) as a child process on a free port and
  * reads the URL it prints. The demo runs from dist/, so a local run without a build gets one first.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { ROOT } from "../support/build";
 
-export const ROOT = join(__dirname, "../..");
-
-const built = (): boolean => existsSync(join(ROOT, "dist/esm/index.js")) && existsSync(join(ROOT, "dist/esm/adapters/node.js"))
-  && existsSync(join(ROOT, "dist/cjs/adapters/node.js"));
-
-/**
- * Builds dist/ unless it is there. Several spec files may ask at once (jest runs them in parallel
- * workers), so one builds while the others wait on a lock directory.
- */
-export function ensureBuilt(): void {
-  const lock = join(ROOT, ".build.lock");
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let waited = 0; !built(); waited += 100) {
-    try {
-      mkdirSync(lock);
-    } catch {
-      if (waited > 120_000) throw new Error(`dist/ was not built within 2 minutes (is ${lock} stale?)`);
-      Atomics.wait(pause, 0, 0, 100);
-      continue;
-    }
-    try {
-      if (!built()) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "ignore" });
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
-}
 
 export interface Demo {
   process: ChildProcess;
