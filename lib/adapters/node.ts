@@ -140,6 +140,8 @@ export function acceptUpgrade(
   request: IncomingMessage, socket: Duplex, head: Uint8Array = new Uint8Array(0), options: UpgradeOptions = {},
 ): Connection<ServerDriver> {
   const { start = true, ...serverOptions } = options;
+  // A TLS socket (node:https) means wss: locations in the drafts' handshakes.
+  if (serverOptions.secure === undefined && (socket as { encrypted?: boolean }).encrypted === true) serverOptions.secure = true;
   const connection = attach(socket, (io) => Driver.fromRequest(request, io, serverOptions));
   // Nagle's algorithm would hold back small frames waiting for an ACK; WebSocket messages are latency-bound.
   if (socket instanceof net.Socket) socket.setNoDelay(true);

@@ -9,6 +9,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { type AddressInfo, type Server, type Socket, connect as netConnect, createServer } from "node:net";
 import { tmpdir } from "node:os";
+import * as tls from "node:tls";
 import { join } from "node:path";
 import WebSocket, { WebSocketServer } from "ws";
 import { acceptSocket, acceptUpgrade, connect, type Connection } from "../../lib/adapters/node";
@@ -21,7 +22,7 @@ const closeServer = (server: Server | http.Server): Promise<void> => new Promise
 /** An echo endpoint on an http(s) server's `upgrade` event, keeping the connections for the test. */
 function echoOnUpgrade(server: http.Server, connections: Array<Connection<ServerDriver>>): void {
   server.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Buffer) => {
-    const connection = acceptUpgrade(request, socket, head, { protocols: ["echo"] });
+    const connection = acceptUpgrade(request, socket, head, { protocols: ["echo"], allowDrafts: true });
     connections.push(connection);
     const { driver } = connection;
     driver.on("message", ({ data }) => (typeof data === "string" ? driver.text(data) : driver.binary(data)));
@@ -151,6 +152,24 @@ describe("acceptUpgrade on a node:https server", () => {
       expect(await closed).toBe(1000);
     } finally {
       client.destroy();
+    }
+  });
+  it("tells the drafts their location is wss: when the socket is TLS", async () => {
+    const ca = readFileSync(join(dir, "cert.pem"));
+    const socket = tls.connect({ host: "127.0.0.1", port, ca });
+    try {
+      await new Promise((resolve, reject) => { socket.once("secureConnect", resolve); socket.once("error", reject); });
+      socket.write(`GET /old HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n` +
+        "Origin: https://example.com\r\n\r\n");
+      let response = "";
+      await new Promise<void>((resolve) => socket.on("data", (chunk: Buffer) => {
+        response += chunk.toString("latin1");
+        if (response.includes("\r\n\r\n")) resolve();
+      }));
+      expect(response).toMatch(/^HTTP\/1\.1 101 /);
+      expect(response).toContain(`WebSocket-Location: wss://127.0.0.1:${port}/old\r\n`);
+    } finally {
+      socket.destroy();
     }
   });
 });
