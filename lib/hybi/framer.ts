@@ -4,9 +4,9 @@
  * A small frame is written as one chunk, header and payload together in a region of a shared slab
  * (`util/slab.ts`): one write, where two would cost a system call each on a plain socket. A payload
  * of `SPLIT_THRESHOLD` bytes or more (1 KiB if the writer can cork, as a Node socket can) is
- * written unmasked as two chunks, header then payload, so a server never copies a large message; a client must mask, and
- * masks into a fresh buffer in the same pass as the copy, because the caller's bytes are not ours
- * to change.
+ * written unmasked as two chunks, header then payload, so a server never copies a large message. A
+ * client must mask, and masks a copy in a fresh buffer (laid out so the payload starts on a word
+ * boundary, for the word loop), because the caller's bytes are not ours to change.
  */
 import { applyMask, maskInto } from "../util/mask.js";
 import { MaskingKeySource } from "../util/random.js";
