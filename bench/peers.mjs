@@ -2,11 +2,16 @@
 // node_modules. ws picks bufferutil up at load time unless WS_NO_BUFFER_UTIL is set, so the pure
 // JavaScript ws runs in a child process started with that variable.
 import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
 
-export const ours = await import("../dist/esm/index.js");
-export const { applyMask } = await import("../dist/esm/util/mask.js");
+/** The ES module build to measure: dist/esm, or another build's folder in BENCH_DIST. */
+const dist = process.env.BENCH_DIST ? pathToFileURL(`${process.env.BENCH_DIST.replace(/\/$/, "")}/`) : new URL("../dist/esm/", import.meta.url);
+
+export const ours = await import(new URL("index.js", dist).href);
+export const { applyMask } = await import(new URL("util/mask.js", dist).href);
+export const nodeAdapter = await import(new URL("adapters/node.js", dist).href);
 export const WebSocket = require("ws");
 export const { Receiver, Sender, WebSocketServer } = WebSocket;
 export const websocketDriver = require("websocket-driver");

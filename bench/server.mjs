@@ -5,9 +5,7 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { gc } from "./common.mjs";
-import { WebSocketServer, ours } from "./peers.mjs";
-
-const nodeAdapter = await import("../dist/esm/adapters/node.js");
+import { WebSocketServer, nodeAdapter, ours } from "./peers.mjs";
 
 const kind = process.argv[2];
 
