@@ -12,6 +12,7 @@ const config: Config = {
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/scripts/summary-reporter.cjs"],
 };
 
 export default config;
