@@ -39,22 +39,57 @@ export function applyPackedMask(data: Uint8Array, key: number, keyOffset = 0): v
   const head = (4 - (data.byteOffset & 3)) & 3;
   xorBytes(data, 0, head, k);
   k = rotate(k, head);
-  const word = LITTLE_ENDIAN ? swapBytes(k) : k;
   const wordCount = (length - head) >>> 2;
   const words = new Uint32Array(data.buffer, data.byteOffset + head, wordCount);
-  // Four words per turn: 2.2 → 5.6 GB/s on 64 KiB pieces (Node 20, x64), where one word per turn
-  // spends most of its time on the loop test. The key word is a plain number, not a typed-array
-  // read: building it with two fresh typed arrays cost 0.6 → 3.4 GB/s on 1 KiB payloads.
-  let w = 0;
-  for (const end = wordCount - 3; w < end; w += 4) {
+  xorWords(words, 0, wordCount, LITTLE_ENDIAN ? swapBytes(k) : k);
+  // The tail starts a whole number of words after the head, so the same rotation applies.
+  xorBytes(data, head + wordCount * 4, length, k);
+}
+
+/**
+ * `applyPackedMask` through `words`, a word view the caller holds over the memory `data` lies in
+ * (from a word boundary at or before it to one at or after its last whole word): the parser makes
+ * one per input chunk, not one per frame. Parsing 1 KiB binary frames went 1.08–1.16× faster in
+ * four of five A/B runs against a view per frame (one 0.90×; medians of 7 rounds, same process).
+ */
+export function applyPackedMaskIn(data: Uint8Array, key: number, keyOffset: number, words: Uint32Array): void {
+  const length = data.length;
+  let k = rotate(key, keyOffset);
+  if (length < WORD_THRESHOLD) {
+    xorBytes(data, 0, length, k);
+    return;
+  }
+  const head = (4 - (data.byteOffset & 3)) & 3;
+  xorBytes(data, 0, head, k);
+  k = rotate(k, head);
+  const wordCount = (length - head) >>> 2;
+  xorWords(words, (data.byteOffset + head - words.byteOffset) >>> 2, wordCount, LITTLE_ENDIAN ? swapBytes(k) : k);
+  xorBytes(data, head + wordCount * 4, length, k);
+}
+
+/** A word view over every whole, aligned word of `bytes`, for `applyPackedMaskIn`. */
+export function wordView(bytes: Uint8Array): Uint32Array {
+  const start = (bytes.byteOffset + 3) & ~3;
+  const end = (bytes.byteOffset + bytes.length) & ~3;
+  return new Uint32Array(bytes.buffer, start, end > start ? (end - start) >>> 2 : 0);
+}
+
+/**
+ * XORs `count` words from `words[from]` with `word`. Four words per turn: 2.2 → 5.6 GB/s on
+ * 64 KiB pieces (Node 20, x64), where one word per turn spends most of its time on the loop test.
+ * The key word is a plain number, not a typed-array read: building it with two fresh typed arrays
+ * cost 0.6 → 3.4 GB/s on 1 KiB payloads.
+ */
+function xorWords(words: Uint32Array, from: number, count: number, word: number): void {
+  let w = from;
+  const end = from + count;
+  for (const end4 = end - 3; w < end4; w += 4) {
     words[w] ^= word;
     words[w + 1] ^= word;
     words[w + 2] ^= word;
     words[w + 3] ^= word;
   }
-  for (; w < wordCount; w++) words[w] ^= word;
-  // The tail starts a whole number of words after the head, so the same rotation applies.
-  xorBytes(data, head + wordCount * 4, length, k);
+  for (; w < end; w++) words[w] ^= word;
 }
 
 /** XORs `data[from..to)` with the packed key `k`, its first byte on `data[from]`. */
