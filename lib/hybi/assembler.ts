@@ -32,7 +32,8 @@ export class MessageAssembler {
   private opcode = 0;
   /** The RSV bits of the message being assembled: non-zero means an extension must decode it. */
   private rsv = 0;
-  private readonly pieces = new ByteAccumulator();
+  /** Created by the first message that arrives in pieces: most idle connections never need it. */
+  private pieces: ByteAccumulator | null = null;
   private utf8: Utf8Stream | null = null;
 
   constructor(private readonly sink: MessageSink) {}
@@ -55,7 +56,7 @@ export class MessageAssembler {
         return;
       }
     } else {
-      this.pieces.push(piece);
+      (this.pieces ??= new ByteAccumulator()).push(piece);
     }
     if (!(frameEnd && fin)) return;
 
@@ -69,7 +70,7 @@ export class MessageAssembler {
       }
       return;
     }
-    const payload = this.pieces.take();
+    const payload = this.pieces === null ? new Uint8Array(0) : this.pieces.take();
     const messageOpcode = this.opcode, messageRsv = this.rsv;
     this.reset();
     this.deliverWhole(payload, messageOpcode, messageRsv);
@@ -104,7 +105,7 @@ export class MessageAssembler {
   private reset(): void {
     this.opcode = 0;
     this.rsv = 0;
-    this.pieces.clear();
+    this.pieces?.clear();
     this.utf8 = null;
   }
 }
