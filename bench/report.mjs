@@ -74,7 +74,7 @@ export function renderMarkdown(results) {
     out.push("|---|---:|---:|---:|---|");
     for (const row of results.parse) {
       const ratio = row.unmask / row.memcpy;
-      out.push(`| ${row.name} | ${(row.memcpy / 1e9).toFixed(2)} GB/s | ${(row.unmask / 1e9).toFixed(2)} GB/s | ${(ratio * 100).toFixed(0)}% | ≥ 25%, ${verdict(ratio, 0.25)} |`);
+      out.push(`| ${row.name} | ${(row.memcpy / 1e9).toFixed(2)} GB/s | ${(row.unmask / 1e9).toFixed(2)} GB/s | ${(ratio * 100).toFixed(1)}% | ≥ 25%, ${verdict(ratio, 0.25)} |`);
     }
     out.push("");
   }
@@ -121,6 +121,10 @@ export function renderMarkdown(results) {
     out.push(`- Handshakes: ${results.handshakes.count} connections, ${results.handshakes.concurrency} at a time, each dropped once the 101 arrives.`);
     out.push(`- Idle heap: \`heapUsed\` after a full GC (\`--expose-gc\`) in the server process, with ${results.idle.count} open idle connections`);
     out.push("  less with none, divided by the count. It includes Node's own per-socket objects, the same for every server.");
+    if (net.idle?.wsdriver && net.idle?.ws) {
+      out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${net.idle.wsdriver.toFixed(0)} B (node:net) and`);
+      out.push(`  ${net.idle["wsdriver-node"].toFixed(0)} B (Node adapter) against ws's ${net.idle.ws.toFixed(0)} B: ${verdict(net.idle.wsdriver, 2048, true)}. The protocol code's own share is below.`);
+    }
     if (net.driverHeap) {
       out.push("", "The protocol code's share alone, without a socket (10,000 server drivers that read a request and answered it):", "");
       out.push("| driver | heap per open connection | goal |");

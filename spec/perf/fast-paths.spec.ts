@@ -6,7 +6,7 @@
  */
 import { Framer } from "../../lib/hybi/framer";
 import { FrameParser } from "../../lib/hybi/parser";
-import { applyMask, maskInto } from "../../lib/util/mask";
+import { applyMask, applyPackedMaskIn, maskInto, packKey, wordView } from "../../lib/util/mask";
 
 /** RFC 6455 §5.3: "octet i of the transformed data is the XOR of octet i of the original data with
  * octet at index i modulo 4 of the masking key". */
@@ -40,6 +40,23 @@ describe("RFC 6455 §5.3: word-at-a-time unmasking equals the byte-by-byte rule"
           expect(backing.subarray(align + length)).toEqual(before.subarray(align + length));
         }
       }
+    }
+  });
+
+  it("through one word view of a whole chunk, for every piece of it", () => {
+    for (let chunkAlign = 0; chunkAlign < 4; chunkAlign++) {
+      const backing = new Uint8Array(2100);
+      backing.set(pattern(2100, chunkAlign));
+      const chunk = backing.subarray(chunkAlign, 2048 + chunkAlign);
+      const original = chunk.slice();
+      const words = wordView(chunk);
+      // Pieces of every alignment and length, as frames lie in a chunk, each with its own key offset.
+      const cuts = [[0, 100], [100, 1], [101, 64], [165, 67], [232, 1000], [1232, 816]];
+      for (const [at, length] of cuts) {
+        applyPackedMaskIn(chunk.subarray(at, at + length), packKey(KEY, 0), at & 3, words);
+      }
+      expect(chunk).toEqual(reference(original, KEY, 0));
+      expect(backing.subarray(2048 + chunkAlign)).toEqual(pattern(2100, chunkAlign).subarray(2048 + chunkAlign));
     }
   });
 
