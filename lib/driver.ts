@@ -1,14 +1,12 @@
 /**
  * The `Driver` factory: the one entry point for servers and clients of every protocol version.
  */
-import type { Emitter } from "mitt";
-import mitt from "mitt";
-import type { DriverEvents } from "./events.js";
 import { HybiClientDriver } from "./hybi/client.js";
 import { draftVersionOf } from "./hixie/handshake.js";
 import { Hixie75Driver } from "./hixie/hixie75.js";
 import { Hixie76Driver } from "./hixie/hixie76.js";
 import { HybiServerDriver } from "./hybi/server.js";
+import { Listeners } from "./listeners.js";
 import type { ClientOptions, DriverIO, RequestLike, ServerOptions } from "./options.js";
 import { isWebSocket, normalizeRequest } from "./request.js";
 import { HttpServerDriver } from "./server.js";
@@ -19,7 +17,7 @@ import type { ClientDriver, Driver as DriverInterface, HttpRequest, ServerDriver
  * when drafts are not served, so that its refusal says so (and `version` names the draft).
  */
 function createServerDriver(
-  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
+  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Listeners,
 ): ServerDriver {
   const draft = draftVersionOf(request, options.allowDrafts === true);
   if (draft === "hixie-76") return new Hixie76Driver(request, io, options, emitter);
@@ -29,12 +27,15 @@ function createServerDriver(
 
 export type Driver = DriverInterface;
 
+/** The options of a server given none: one object for every such connection (it is only read). */
+const NO_OPTIONS: ServerOptions = Object.freeze({});
+
 export const Driver = {
   /**
    * A server driver that reads the HTTP request from the bytes given to `parse`, emits `connect`
    * once it is complete (`driver.request` is then set), and answers on `start()`.
    */
-  server(io: DriverIO, options: ServerOptions = {}): ServerDriver {
+  server(io: DriverIO, options: ServerOptions = NO_OPTIONS): ServerDriver {
     return new HttpServerDriver(io, options, createServerDriver);
   },
 
@@ -42,8 +43,8 @@ export const Driver = {
    * A server driver for a request the embedder's HTTP stack has already read (Node's `upgrade`
    * event, Deno, Bun). Pass any bytes that followed the head to `parse`.
    */
-  fromRequest(request: RequestLike, io: DriverIO, options: ServerOptions = {}): ServerDriver {
-    return createServerDriver(normalizeRequest(request), io, options, mitt<DriverEvents>());
+  fromRequest(request: RequestLike, io: DriverIO, options: ServerOptions = NO_OPTIONS): ServerDriver {
+    return createServerDriver(normalizeRequest(request), io, options, new Listeners());
   },
 
   /** A client driver for a `ws:` or `wss:` URL; `start()` writes the opening handshake. */

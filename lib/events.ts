@@ -1,5 +1,5 @@
 /**
- * The typed event map every driver emits through (mitt).
+ * The typed event map every driver emits through.
  */
 
 /** `connect`: a server driver has read a complete HTTP request (`driver.request` is set). */

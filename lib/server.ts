@@ -4,42 +4,50 @@
  * request is known are replayed on that driver in order; both share one emitter, so handlers added
  * at any time see every event.
  */
-import mitt, { type Emitter } from "mitt";
 import type { ReadyState } from "./base.js";
 import { HandshakeError } from "./errors.js";
-import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
+import type { DriverEventHandler, DriverEventType } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
 import { HeadReader, type RequestHead } from "./http/head.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
+import { Listeners } from "./listeners.js";
 import type { DriverIO, ServerOptions } from "./options.js";
 import type { HttpRequest, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes } from "./util/bytes.js";
 
 export type ServerDriverFactory = (
-  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
+  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Listeners,
 ) => ServerDriver;
 
+/** What the wrapper needs only until the request is read: an open connection does not keep it. */
+interface RequestReading {
+  readonly io: DriverIO;
+  readonly options: ServerOptions;
+  readonly createDriver: ServerDriverFactory;
+  readonly reader: HeadReader<RequestHead>;
+  /** Calls made before the request was read; created by the first one (most connections make none). */
+  pending: Array<(driver: ServerDriver) => void> | null;
+}
+
 export class HttpServerDriver implements ServerDriver {
-  request: HttpRequest | undefined = undefined;
-
-  private readonly emitter = mitt<DriverEvents>();
-  /** Reads the request head; dropped once the request is read, so an open connection does not keep it. */
-  private reader: HeadReader<RequestHead> | null;
+  private readonly emitter = new Listeners();
+  /** Set while the request is being read; null once it is read, refused, or the transport ended. */
+  private reading: RequestReading | null;
   private delegate: ServerDriver | null = null;
-  private pending: Array<(driver: ServerDriver) => void> = [];
-  private refused = false;
 
-  constructor(
-    private readonly io: DriverIO,
-    private readonly options: ServerOptions,
-    private readonly createDriver: ServerDriverFactory,
-  ) {
-    this.reader = new HeadReader<RequestHead>("request", options.maxHeaderSize);
+  constructor(io: DriverIO, options: ServerOptions, createDriver: ServerDriverFactory) {
+    const reader = new HeadReader<RequestHead>("request", options.maxHeaderSize);
+    this.reading = { io, options, createDriver, reader, pending: null };
+  }
+
+  /** The request, once read: the version driver's, so it is held once. */
+  get request(): HttpRequest | undefined {
+    return this.delegate ? this.delegate.request : undefined;
   }
 
   get readyState(): ReadyState {
-    return this.delegate ? this.delegate.readyState : this.refused ? 3 : 0;
+    return this.delegate ? this.delegate.readyState : this.reading === null ? 3 : 0;
   }
 
   get version(): string {
@@ -55,21 +63,20 @@ export class HttpServerDriver implements ServerDriver {
       this.delegate.parse(chunk);
       return;
     }
-    if (this.refused) return;
-    const result = (this.reader as HeadReader<RequestHead>).push(toBytes(chunk));
+    const reading = this.reading;
+    if (reading === null) return;
+    const result = reading.reader.push(toBytes(chunk));
     if (result.kind === "partial") return;
     if (result.kind === "error") {
-      this.refuse(new HandshakeError(result.status, result.message));
+      this.refuse(reading.io, new HandshakeError(result.status, result.message));
       return;
     }
-    this.reader = null;
-    const request: HttpRequest = { ...result.head };
-    this.request = request;
-    const driver = this.createDriver(request, this.io, this.options, this.emitter);
+    this.reading = null;
+    const request: HttpRequest = result.head;
+    const driver = reading.createDriver(request, reading.io, reading.options, this.emitter);
     this.delegate = driver;
-    const pending = this.pending;
-    this.pending = [];
-    for (const call of pending) call(driver);
+    const pending = reading.pending;
+    if (pending !== null) for (const call of pending) call(driver);
     this.emitter.emit("connect", {});
     if (result.rest.length > 0) driver.parse(result.rest);
   }
@@ -79,22 +86,27 @@ export class HttpServerDriver implements ServerDriver {
   }
 
   text(message: string): boolean {
+    if (this.delegate) return this.delegate.text(message);
     return this.forward((driver) => driver.text(message));
   }
 
   binary(message: ByteSource): boolean {
+    if (this.delegate) return this.delegate.binary(message);
     return this.forward((driver) => driver.binary(message));
   }
 
   ping(payload?: Payload, onPong?: () => void): boolean {
+    if (this.delegate) return this.delegate.ping(payload, onPong);
     return this.forward((driver) => driver.ping(payload, onPong));
   }
 
   pong(payload?: Payload): boolean {
+    if (this.delegate) return this.delegate.pong(payload);
     return this.forward((driver) => driver.pong(payload));
   }
 
   close(reason?: string, code?: number): boolean {
+    if (this.delegate) return this.delegate.close(reason, code);
     return this.forward((driver) => driver.close(reason, code));
   }
 
@@ -111,9 +123,8 @@ export class HttpServerDriver implements ServerDriver {
       this.delegate.end();
       return;
     }
-    if (this.refused) return;
-    this.refused = true;
-    this.pending = [];
+    if (this.reading === null) return;
+    this.reading = null;
     this.emitter.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
   }
 
@@ -125,19 +136,22 @@ export class HttpServerDriver implements ServerDriver {
     this.emitter.off(type, handler);
   }
 
-  /** Calls the version driver now, or once the request has been read. */
+  /**
+   * Calls the version driver now, or once the request has been read. (The sends check for the
+   * driver first, so an open connection allocates no closure per message.)
+   */
   private forward(call: (driver: ServerDriver) => boolean): boolean {
     if (this.delegate) return call(this.delegate);
-    if (this.refused) return false;
-    this.pending.push(call);
+    const reading = this.reading;
+    if (reading === null) return false;
+    (reading.pending ??= []).push(call);
     return true;
   }
 
   /** A head that is malformed or too large: the error status, then `error` and `close`. */
-  private refuse(error: HandshakeError): void {
-    this.refused = true;
-    this.pending = [];
-    this.io.write(errorResponse(error.status, error.message));
+  private refuse(io: DriverIO, error: HandshakeError): void {
+    this.reading = null;
+    io.write(errorResponse(error.status, error.message));
     this.emitter.emit("error", error);
     this.emitter.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
   }

@@ -7,8 +7,8 @@
  * bytes after it are handed back untouched: they belong to the WebSocket stream.
  */
 import { HTTPParser } from "http-parser-js";
-import { latin1Decode } from "../util/bytes.js";
-import type { HeaderMap } from "./headers.js";
+import { latin1Decode, latin1Encode } from "../util/bytes.js";
+import { type HeaderMap, createHeaderMap } from "./headers.js";
 
 export interface RequestHead {
   method: string;
@@ -158,6 +158,26 @@ function checkLines(kind: "request" | "response", head: Uint8Array): string | nu
   return null;
 }
 
+/**
+ * Values every WebSocket handshake carries (RFC 6455 §4.1, §4.2.2), as constants: a request keeps
+ * its headers while the connection is open, and these are then one string shared by every
+ * connection instead of one string each.
+ */
+const COMMON_VALUES = new Map(
+  ["websocket", "Upgrade", "upgrade", "13", "keep-alive, Upgrade", "permessage-deflate; client_max_window_bits"]
+    .map((value) => [value, value]),
+);
+
+/**
+ * A copy of a header value that holds no more than its own characters. http-parser-js cuts values
+ * out of the header line, and V8 makes a cut of 13 or more characters a view that keeps the whole
+ * line alive ("sec-websocket-key: " and all) for as long as the request is kept: the copy drops
+ * the line. (The values are latin-1, as the head is decoded, so the round trip is exact.)
+ */
+function ownString(value: string): string {
+  return value.length < 13 ? value : latin1Decode(latin1Encode(value));
+}
+
 /** Parses a complete head; returns the parsed head or a message saying why it is malformed. */
 function parseHead(kind: "request" | "response", head: Uint8Array): RequestHead | ResponseHead | string {
   const malformed = checkLines(kind, head);
@@ -178,13 +198,13 @@ function parseHead(kind: "request" | "response", head: Uint8Array): RequestHead 
   // checks after the whole input and resets on every message: the reader has already held the head
   // to `maxHeaderSize`, so a larger limit the embedder chose is honoured.
   if (!done) return outcome instanceof Error ? `Malformed HTTP ${kind}: ${outcome.message}` : `Malformed HTTP ${kind}: incomplete head`;
-  const headers: HeaderMap = Object.create(null);
+  const headers = createHeaderMap();
   for (let i = 0; i + 1 < done.headers.length; i += 2) {
     const name = done.headers[i].toLowerCase();
-    const value = done.headers[i + 1];
+    const value = COMMON_VALUES.get(done.headers[i + 1]) ?? ownString(done.headers[i + 1]);
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
-  const httpVersion = `${done.versionMajor}.${done.versionMinor}`;
+  const httpVersion = done.versionMajor === 1 && done.versionMinor === 1 ? "1.1" : `${done.versionMajor}.${done.versionMinor}`;
   if (kind === "request") {
     const method = typeof done.method === "number" ? HTTPParser.methods[done.method] : String(done.method);
     return { method, url: done.url ?? "", httpVersion, headers };

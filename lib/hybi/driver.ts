@@ -3,12 +3,11 @@
  * share): frames in through the parser and assembler, frames out through the framer, the ping/pong
  * bookkeeping, and the closing handshake of §7.
  */
-import type { Emitter } from "mitt";
 import { BaseDriver, CLOSED, CLOSING, CONNECTING, OPEN } from "../base.js";
 import { ProtocolError } from "../errors.js";
-import type { DriverEvents } from "../events.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
+import type { Listeners } from "../listeners.js";
 import type { DriverIO, DriverOptions } from "../options.js";
 import { resolveMaxLength } from "../options.js";
 import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
@@ -37,7 +36,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   /** Created by the first `ping` with a callback: an idle connection is 200 bytes smaller without it. */
   private pongCallbacks: Map<string, Array<() => void>> | null = null;
 
-  constructor(io: DriverIO, options: DriverOptions, isClient: boolean, emitter?: Emitter<DriverEvents>) {
+  constructor(io: DriverIO, options: DriverOptions, isClient: boolean, emitter?: Listeners) {
     super(io, emitter);
     this.maxLength = resolveMaxLength(options);
     this.isClient = isClient;

@@ -36,10 +36,12 @@ const CORKED_SPLIT_THRESHOLD = 1024;
 /** Strings up to this many UTF-16 units are tried as ASCII first, one byte per unit. */
 const ASCII_PROBE = 64;
 
+/** TextEncoder keeps no state between calls: one for every connection. */
+const encoder = new TextEncoder();
+
 export class Framer {
   private readonly keys: MaskingKeySource | null;
   private readonly splitThreshold: number;
-  private encoder: TextEncoder | null = null;
 
   constructor(private readonly io: FrameWriter, private readonly masked: boolean) {
     this.keys = masked ? new MaskingKeySource() : null;
@@ -86,7 +88,7 @@ export class Framer {
     const keyLength = this.masked ? 4 : 0;
     // RFC 3629: at most 3 bytes per UTF-16 unit (a surrogate pair is 2 units for 4 bytes).
     if (units * 3 + 4 + keyLength > SLAB_MAX) {
-      this.frame(opcode, this.textEncoder().encode(text), true, rsv);
+      this.frame(opcode, encoder.encode(text), true, rsv);
       return;
     }
     if (units <= ASCII_PROBE && units < 126) {
@@ -111,7 +113,7 @@ export class Framer {
     const room = units * 3;
     const reserve = (room < 126 ? 2 : 4) + keyLength;
     const region = allocFrame(reserve + room, reserve);
-    const { written } = this.textEncoder().encodeInto(text, region.subarray(reserve));
+    const { written } = encoder.encodeInto(text, region.subarray(reserve));
     const headerLength = (written < 126 ? 2 : 4) + keyLength;
     const out = region.subarray(reserve - headerLength, reserve + written);
     this.finishText(out, headerLength, opcode, rsv, written);
@@ -125,10 +127,6 @@ export class Framer {
       maskTail(out, headerLength, keyAt);
     }
     this.io.write(out);
-  }
-
-  private textEncoder(): TextEncoder {
-    return (this.encoder ??= new TextEncoder());
   }
 }
 

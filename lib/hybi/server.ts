@@ -2,10 +2,9 @@
  * An RFC 6455 server connection for a request that has been read (by our own HTTP reader or by the
  * embedder's HTTP stack).
  */
-import type { Emitter } from "mitt";
 import { CLOSED, CONNECTING } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
-import type { DriverEvents } from "../events.js";
+import type { Listeners } from "../listeners.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
@@ -13,23 +12,27 @@ import {
   type ParsedRequest, checkHybiRequest, errorResponse, hybiResponse, respondToExtensions, selectProtocol,
 } from "./handshake-server.js";
 
+const NO_PROTOCOLS: readonly string[] = [];
+
 export class HybiServerDriver extends HybiDriver {
   override readonly version: string;
   readonly request: ParsedRequest;
 
   private readonly protocols: readonly string[];
-  private readonly maxEarlyBytes: number;
-  /** Frames that arrive before `start()` answers the handshake wait here, up to a limit. */
-  private early: Uint8Array[] = [];
+  /**
+   * Frames that arrive before `start()` answers the handshake wait here, up to a limit; created by
+   * the first (most clients wait for the 101 before they send).
+   */
+  private early: Uint8Array[] | null = null;
   private earlyBytes = 0;
 
-  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
+  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Listeners) {
     super(io, options, false, emitter);
     this.request = request;
-    this.protocols = options.protocols ?? [];
+    this.protocols = options.protocols ?? NO_PROTOCOLS;
     const version = (request.headers["sec-websocket-version"] ?? "13").trim();
-    this.version = `hybi-${/^\d+$/.test(version) ? version : "13"}`;
-    this.maxEarlyBytes = this.maxLength + 14;
+    // The common version as a constant: one string shared by every connection, not one each.
+    this.version = version === "13" || !/^\d+$/.test(version) ? "hybi-13" : `hybi-${version}`;
   }
 
   /** Answers the handshake: 101 and `open`, or an error status, `error` and `close`. */
@@ -56,8 +59,8 @@ export class HybiServerDriver extends HybiDriver {
     this.io.write(new TextEncoder().encode(response));
     this.open();
     const early = this.early;
-    this.early = [];
-    for (const chunk of early) this.parse(chunk);
+    this.early = null;
+    if (early !== null) for (const chunk of early) this.parse(chunk);
     return true;
   }
 
@@ -72,11 +75,12 @@ export class HybiServerDriver extends HybiDriver {
 
   protected parseConnecting(chunk: Uint8Array): void {
     this.earlyBytes += chunk.length;
-    if (this.earlyBytes > this.maxEarlyBytes) {
-      this.early = [];
+    // A whole frame of the largest message (its header is at most 14 bytes) may arrive early.
+    if (this.earlyBytes > this.maxLength + 14) {
+      this.early = null;
       this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
       return;
     }
-    this.early.push(chunk);
+    (this.early ??= []).push(chunk);
   }
 }
