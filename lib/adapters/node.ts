@@ -11,7 +11,7 @@
  *
  * This file and its siblings are the only ones that touch a runtime's sockets; the core is sans-I/O.
  */
-import mitt from "mitt";
+import mitt, { type Emitter } from "mitt";
 import type { IncomingMessage } from "node:http";
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
@@ -42,75 +42,184 @@ export interface Connection<D extends DriverInterface> {
   destroy(): void;
 }
 
+/** Where a socket's listeners, shared by every connection, find the connection the socket carries. */
+const CONNECTION = Symbol("wsdriver.connection");
+
+type Carrier = Duplex & { [CONNECTION]?: NodeConnection<DriverInterface> };
+
+/**
+ * One connection: the socket, its driver, and the backpressure state. It is also the driver's `io`,
+ * and the socket's listeners are functions shared by every connection (they find it through the
+ * socket), so an idle connection holds this object, its driver and one closure for the driver's
+ * `close`; the connection's own emitter is made by the first `on`.
+ */
+class NodeConnection<D extends DriverInterface> implements Connection<D> {
+  readonly socket: Duplex;
+  readonly driver: D;
+  private drainPending = false;
+  /** Nesting depth of our own `cork()` calls: a chunk being parsed, a large frame being written. */
+  private corks = 0;
+  private closed = false;
+  private events: Emitter<ConnectionEvents> | null = null;
+  private waiters: Array<() => void> | null = null;
+
+  constructor(socket: Duplex, create: (io: DriverIO) => D) {
+    this.socket = socket;
+    const io: DriverIO & { cork(): void; uncork(): void } = this;
+    this.driver = create(io);
+    (socket as Carrier)[CONNECTION] = this as NodeConnection<DriverInterface>;
+    socket.on("data", onData);
+    socket.on("drain", onDrain);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    // The closing handshake is over (or the connection failed): end our half of the TCP connection.
+    this.driver.on("close", () => {
+      if (!socket.destroyed) socket.end();
+    });
+  }
+
+  /** The driver's `io.write`. */
+  write(chunk: Uint8Array): boolean {
+    const socket = this.socket;
+    // A write after the socket is gone would only raise ERR_STREAM_DESTROYED; the driver hears of
+    // the loss through `end()` instead.
+    if (this.closed || socket.destroyed || !socket.writable) return false;
+    const ok = socket.write(chunk);
+    // A corked write returns false once the buffered bytes reach the high-water mark, even when
+    // all of them leave on `uncork()`: while corked, the outermost `uncork` decides instead.
+    if (!ok && this.corks === 0) this.drainPending = true;
+    return ok;
+  }
+
+  /**
+   * The driver's `io.cork`: the framer gathers a large frame's header and payload into one
+   * `writev`, and `parseCorked` every frame written while one chunk is handled.
+   */
+  cork(): void {
+    this.corks++;
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    const socket = this.socket;
+    socket.uncork();
+    if (--this.corks > 0) return;
+    // uncork() hands the gathered bytes to the kernel at once; what it could not take stays in
+    // writableLength. Node's needDrain, set by the corked write that crossed the high-water mark,
+    // stays true until its `drain` on the next tick even when nothing is left, so only bytes still
+    // buffered up to the mark mean the sender should wait (`drain` follows once they have gone).
+    if (socket.writableNeedDrain && socket.writableLength >= socket.writableHighWaterMark) this.drainPending = true;
+  }
+
+  /**
+   * Parses one chunk with the socket corked, so every frame written meanwhile (the echoes of all
+   * the messages in the chunk, say) leaves in one `writev`.
+   */
+  parseCorked(chunk: Uint8Array): void {
+    this.cork();
+    try {
+      this.driver.parse(chunk);
+    } finally {
+      this.uncork();
+    }
+  }
+
+  /** Answers the handshake corked: the 101 and the replies to frames that came with it in one `writev`. */
+  startCorked(): void {
+    this.cork();
+    try {
+      this.driver.start();
+    } finally {
+      this.uncork();
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
+  get needsDrain(): boolean {
+    return this.drainPending;
+  }
+
+  drained(): Promise<void> {
+    if (!this.drainPending || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+  }
+
+  on<K extends keyof ConnectionEvents>(type: K, handler: (event: ConnectionEvents[K]) => void): void {
+    (this.events ??= mitt<ConnectionEvents>()).on(type, handler);
+  }
+
+  off<K extends keyof ConnectionEvents>(type: K, handler?: (event: ConnectionEvents[K]) => void): void {
+    this.events?.off(type, handler);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.driver.end();
+  }
+
+  /** @internal The socket drained, or closed: whoever waits may send again. */
+  release(): void {
+    this.drainPending = false;
+    const ready = this.waiters;
+    if (ready === null) return;
+    this.waiters = null;
+    for (const resolve of ready) resolve();
+  }
+
+  /** @internal */
+  emit<K extends keyof ConnectionEvents>(type: K, event: ConnectionEvents[K]): void {
+    this.events?.emit(type, event);
+  }
+
+  /** @internal */
+  markClosed(): void {
+    this.closed = true;
+  }
+}
+
+function onData(this: Carrier, chunk: Uint8Array): void {
+  const connection = this[CONNECTION];
+  if (connection !== undefined) connection.parseCorked(chunk);
+}
+
+function onDrain(this: Carrier): void {
+  const connection = this[CONNECTION];
+  if (connection === undefined) return;
+  connection.release();
+  connection.emit("drain", undefined);
+}
+
+function onEnd(this: Carrier): void {
+  this[CONNECTION]?.driver.end();
+}
+
+function onError(this: Carrier, error: Error): void {
+  const connection = this[CONNECTION];
+  if (connection === undefined) return;
+  connection.emit("error", error);
+  connection.driver.end();
+}
+
+function onClose(this: Carrier): void {
+  const connection = this[CONNECTION];
+  if (connection === undefined) return;
+  connection.markClosed();
+  connection.release();
+  connection.driver.end();
+}
+
 /**
  * Wires a driver, made by `create` with the `io` it must write to, to a connected socket. The socket's
- * `data` goes to `parse`; `end`, `error` and `close` call `end()`; the driver's `close` ends the socket.
+ * `data` goes to `parse`, with the socket corked meanwhile so that all the frames written while one
+ * chunk is handled leave in one `writev`; `end`, `error` and `close` call `end()`; the driver's
+ * `close` ends the socket. Writes made elsewhere (a timer sending a message) go out at once.
  */
 export function attach<D extends DriverInterface>(socket: Duplex, create: (io: DriverIO) => D): Connection<D> {
-  const events = mitt<ConnectionEvents>();
-  let needsDrain = false;
-  let closed = false;
-  let waiters: Array<() => void> = [];
-
-  const release = (): void => {
-    needsDrain = false;
-    const ready = waiters;
-    waiters = [];
-    for (const resolve of ready) resolve();
-  };
-
-  const io: DriverIO = {
-    write(chunk) {
-      // A write after the socket is gone would only raise ERR_STREAM_DESTROYED; the driver hears of
-      // the loss through `end()` instead.
-      if (closed || socket.destroyed || !socket.writable) return false;
-      const ok = socket.write(chunk);
-      if (!ok) needsDrain = true;
-      return ok;
-    },
-  };
-  const driver = create(io);
-
-  socket.on("data", (chunk: Uint8Array) => driver.parse(chunk));
-  socket.on("drain", () => {
-    release();
-    events.emit("drain", undefined);
-  });
-  socket.on("end", () => driver.end());
-  socket.on("error", (error: Error) => {
-    events.emit("error", error);
-    driver.end();
-  });
-  socket.on("close", () => {
-    closed = true;
-    release();
-    driver.end();
-  });
-  // The closing handshake is over (or the connection failed): end our half of the TCP connection.
-  driver.on("close", () => {
-    if (!socket.destroyed) socket.end();
-  });
-
-  return {
-    driver,
-    socket,
-    get bufferedAmount() {
-      return socket.writableLength;
-    },
-    get needsDrain() {
-      return needsDrain;
-    },
-    drained() {
-      if (!needsDrain || closed) return Promise.resolve();
-      return new Promise<void>((resolve) => waiters.push(resolve));
-    },
-    on: (type, handler) => events.on(type, handler),
-    off: (type, handler) => events.off(type, handler),
-    destroy: () => {
-      socket.destroy();
-      driver.end();
-    },
-  };
+  return new NodeConnection(socket, create);
 }
 
 /**
@@ -142,13 +251,17 @@ export function acceptUpgrade(
   const { start = true, ...serverOptions } = options;
   // A TLS socket (node:https) means wss: locations in the drafts' handshakes.
   if (serverOptions.secure === undefined && (socket as { encrypted?: boolean }).encrypted === true) serverOptions.secure = true;
-  const connection = attach(socket, (io) => Driver.fromRequest(request, io, serverOptions));
+  const connection = new NodeConnection(socket, (io) => Driver.fromRequest(request, io, serverOptions));
   // Nagle's algorithm would hold back small frames waiting for an ACK; WebSocket messages are latency-bound.
   if (socket instanceof net.Socket) socket.setNoDelay(true);
   // Before start() the driver keeps these bytes and reads them once the handshake is answered.
   if (head.length > 0) connection.driver.parse(head);
-  if (start) process.nextTick(() => connection.driver.start());
+  if (start) process.nextTick(startCorked, connection);
   return connection;
+}
+
+function startCorked(connection: NodeConnection<ServerDriver>): void {
+  connection.startCorked();
 }
 
 export interface NodeClientOptions extends ClientOptions {

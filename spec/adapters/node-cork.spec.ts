@@ -1,0 +1,179 @@
+/**
+ * The Node adapter corks the socket while it parses one incoming chunk, so every frame written in
+ * answer leaves in one `writev`, and reads backpressure from the socket once it has uncorked.
+ * A real node:http server and a raw client socket on 127.0.0.1, bytes in view.
+ */
+import * as http from "node:http";
+import { type AddressInfo, type Socket, connect as netConnect } from "node:net";
+import { acceptUpgrade, type Connection } from "../../lib/adapters/node";
+import type { ServerDriver } from "../../lib/types";
+
+const HANDSHAKE = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// RFC 6455 §5.7: a masked "Hello" from the client (mask 37 fa 21 3d) and the server's unmasked one.
+const MASKED_HELLO = Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+const UNMASKED_HELLO = Buffer.from([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
+
+/** Reads from a raw socket until `done` says the bytes so far are enough. */
+function readUntil(socket: Socket, done: (bytes: Buffer) => boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let bytes = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      bytes = Buffer.concat([bytes, chunk]);
+      if (done(bytes)) {
+        socket.off("data", onData);
+        resolve(bytes);
+      }
+    };
+    socket.on("data", onData);
+    socket.once("error", reject);
+  });
+}
+
+/** The socket's write calls, counted by wrapping the real `_write`/`_writev` (they still write). */
+interface WriteLog { writes: number; writevs: number[] }
+
+function countWrites(socket: Socket): WriteLog {
+  const log: WriteLog = { writes: 0, writevs: [] };
+  const target = socket as unknown as {
+    _write: (...args: unknown[]) => void;
+    _writev: (chunks: unknown[], callback: unknown) => void;
+  };
+  const write = target._write;
+  const writev = target._writev;
+  target._write = function (...args: unknown[]) { log.writes++; return write.apply(this, args); };
+  target._writev = function (chunks: unknown[], callback: unknown) { log.writevs.push(chunks.length); return writev.call(this, chunks, callback); };
+  return log;
+}
+
+describe("acceptUpgrade corks the socket while it parses one chunk", () => {
+  const server = http.createServer();
+  /** What the server side saw: per connection, set up by the test before the client writes. */
+  let onConnection: (connection: Connection<ServerDriver>, socket: Socket) => void = () => {};
+  const connections: Array<Connection<ServerDriver>> = [];
+  let port = 0;
+  server.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    const connection = acceptUpgrade(request, socket, head);
+    connections.push(connection);
+    onConnection(connection, socket);
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const { socket } of connections) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  async function openClient(): Promise<Socket> {
+    const client = netConnect(port, "127.0.0.1");
+    await new Promise((resolve) => client.once("connect", resolve));
+    client.write(HANDSHAKE);
+    await readUntil(client, (bytes) => bytes.includes("\r\n\r\n"));
+    return client;
+  }
+
+  it("sends the echoes of three frames that came in one chunk in one writev", async () => {
+    let log: WriteLog | null = null;
+    onConnection = (connection, socket) => {
+      connection.driver.on("message", ({ data }) => {
+        // Counted from the first message on: the 101 has gone already.
+        log ??= countWrites(socket);
+        connection.driver.text(String(data));
+      });
+    };
+    const client = await openClient();
+    try {
+      client.write(Buffer.concat([MASKED_HELLO, MASKED_HELLO, MASKED_HELLO]));
+      const echoes = await readUntil(client, (bytes) => bytes.length >= 3 * UNMASKED_HELLO.length);
+      expect(echoes).toEqual(Buffer.concat([UNMASKED_HELLO, UNMASKED_HELLO, UNMASKED_HELLO]));
+      expect(log).toEqual({ writes: 0, writevs: [3] });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("leaves the socket uncorked after each chunk, so a message sent from a timer goes out at once", async () => {
+    let corkedAfterParse = -1;
+    onConnection = (connection, socket) => {
+      connection.driver.on("message", () => {
+        setTimeout(() => connection.driver.text("tick"), 0);
+      });
+      // Added after the adapter's listener: runs once the chunk has been parsed.
+      socket.on("data", () => { corkedAfterParse = socket.writableCorked; });
+    };
+    const client = await openClient();
+    try {
+      client.write(MASKED_HELLO);
+      const tick = await readUntil(client, (bytes) => bytes.length >= 6);
+      expect(tick).toEqual(Buffer.from([0x81, 0x04, 0x74, 0x69, 0x63, 0x6b]));
+      expect(corkedAfterParse).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("does not report needsDrain when the corked writes crossed the high-water mark but all left on uncork", async () => {
+    const payload = new Uint8Array(10 * 1024).fill(0x61);
+    let crossedWhileCorked = false;
+    let after: { needsDrain: boolean; bufferedAmount: number } | null = null;
+    onConnection = (connection, socket) => {
+      connection.driver.on("message", () => {
+        connection.driver.binary(payload);
+        connection.driver.binary(payload);
+        // 20 KiB gathered in the corked socket: over its 16 KiB mark, so the second write said false.
+        crossedWhileCorked = socket.writableNeedDrain && socket.writableLength > socket.writableHighWaterMark;
+      });
+      socket.on("data", () => { after = { needsDrain: connection.needsDrain, bufferedAmount: connection.bufferedAmount }; });
+    };
+    const client = await openClient();
+    try {
+      client.write(MASKED_HELLO);
+      // Each frame: 82 7e 28 00 (RFC 6455 §5.2, 16-bit length 10240), then the payload.
+      const bytes = await readUntil(client, (received) => received.length >= 2 * (4 + payload.length));
+      expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x82, 0x7e, 0x28, 0x00]));
+      expect(crossedWhileCorked).toBe(true);
+      expect(after).toEqual({ needsDrain: false, bufferedAmount: 0 });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("reports needsDrain when a handler's writes outrun a peer that reads nothing, then drains when it reads", async () => {
+    const payload = new Uint8Array(1 << 20);
+    const frames = 16;
+    let after: { needsDrain: boolean; bufferedAmount: number } | null = null;
+    let server: Connection<ServerDriver> | null = null;
+    onConnection = (connection, socket) => {
+      server = connection;
+      connection.driver.on("message", () => {
+        for (let i = 0; i < frames; i++) connection.driver.binary(payload);
+      });
+      socket.on("data", () => { after = { needsDrain: connection.needsDrain, bufferedAmount: connection.bufferedAmount }; });
+    };
+    const client = await openClient();
+    try {
+      client.pause();
+      client.write(MASKED_HELLO);
+      while (after === null) await new Promise((resolve) => setImmediate(resolve));
+      const seen = after as { needsDrain: boolean; bufferedAmount: number };
+      expect(seen.needsDrain).toBe(true);
+      expect(seen.bufferedAmount).toBeGreaterThan(0);
+      const connection = server as unknown as Connection<ServerDriver>;
+      const drainEvent = new Promise<void>((resolve) => connection.on("drain", () => resolve()));
+      const drained = connection.drained();
+      // Each frame: 82 7f and a 64-bit length (RFC 6455 §5.2), then 1 MiB.
+      const total = frames * (10 + payload.length);
+      const received = readUntil(client, (bytes) => bytes.length >= total);
+      client.resume();
+      await drained;
+      await drainEvent;
+      expect(connection.needsDrain).toBe(false);
+      expect((await received).length).toBe(total);
+    } finally {
+      client.destroy();
+    }
+  });
+});
