@@ -7,7 +7,7 @@
  * bytes after it are handed back untouched: they belong to the WebSocket stream.
  */
 import { HTTPParser } from "http-parser-js";
-import { latin1Decode, latin1Encode } from "../util/bytes.js";
+import { EMPTY, latin1Decode, latin1Encode } from "../util/bytes.js";
 import { type HeaderMap, createHeaderMap } from "./headers.js";
 
 export interface RequestHead {
@@ -45,8 +45,11 @@ export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 const PARTIAL = { kind: "partial" } as const;
 
 export class HeadReader<T extends RequestHead | ResponseHead> {
-  /** Bytes of the head so far; grows by doubling, so a trickled head is copied O(n) times in all. */
-  private buffer: Uint8Array = new Uint8Array(0);
+  /**
+   * Bytes of the head so far; grows by doubling, so a trickled head is copied O(n) times in all.
+   * Empty, it is the shared `EMPTY` (never written: `append` grows it first), not a buffer each.
+   */
+  private buffer: Uint8Array = EMPTY;
   private buffered = 0;
   /** How far the search for CRLFCRLF has got, so each byte is scanned once. */
   private scanned = 0;
@@ -100,7 +103,7 @@ export class HeadReader<T extends RequestHead | ResponseHead> {
   }
 
   private reset(): void {
-    this.buffer = new Uint8Array(0);
+    this.buffer = EMPTY;
     this.buffered = 0;
     this.scanned = 0;
   }

@@ -5,25 +5,28 @@
 import { CLOSED, CONNECTING } from "../base.js";
 import { HandshakeError } from "../errors.js";
 import { HeadReader, type ResponseHead } from "../http/head.js";
-import { type HeaderMap, normalizeHeaders } from "../http/headers.js";
+import { type HeaderMap, createHeaderMap, normalizeHeaders } from "../http/headers.js";
 import type { ClientOptions, DriverIO } from "../options.js";
 import { HttpConnectProxy, type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
 import { acceptExtensions, checkHybiResponse, generateKey, hybiRequest } from "./handshake-client.js";
 
+const NO_PROTOCOLS: readonly string[] = [];
+
 export class HybiClientDriver extends HybiDriver {
   readonly url: string;
   /** The status code of the server's response, once it has been read. */
   statusCode: number | undefined = undefined;
   /** The headers of the server's response (lower-case names), once they have been read. */
-  headers: HeaderMap = Object.create(null);
+  headers: HeaderMap = createHeaderMap();
 
   protected readonly parsedUrl: URL;
   protected readonly key = generateKey();
   protected readonly protocols: readonly string[];
   private readonly origin: string | undefined;
-  private readonly reader: HeadReader<ResponseHead>;
+  /** Reads the response head; dropped once it is read, so an open connection does not keep it. */
+  private reader: HeadReader<ResponseHead> | null;
 
   constructor(url: string | URL, io: DriverIO, options: ClientOptions = {}) {
     super(io, options, true);
@@ -32,7 +35,7 @@ export class HybiClientDriver extends HybiDriver {
       throw new TypeError(`A WebSocket URL must be ws: or wss:, not ${this.parsedUrl.protocol}`);
     }
     this.url = this.parsedUrl.href;
-    this.protocols = options.protocols ?? [];
+    this.protocols = options.protocols ?? NO_PROTOCOLS;
     for (const protocol of this.protocols) {
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol)) throw new TypeError(`Invalid subprotocol name: ${protocol}`);
     }
@@ -67,8 +70,11 @@ export class HybiClientDriver extends HybiDriver {
   }
 
   protected parseConnecting(chunk: Uint8Array): void {
-    const result = this.reader.push(chunk);
+    const reader = this.reader;
+    if (reader === null) return;
+    const result = reader.push(chunk);
     if (result.kind === "partial") return;
+    this.reader = null;
     if (result.kind === "error") {
       this.failHandshake(new HandshakeError(this.statusCode ?? 0, result.message));
       return;
