@@ -59,6 +59,8 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
   private drainPending = false;
   /** Nesting depth of our own `cork()` calls: a chunk being parsed, a large frame being written. */
   private corks = 0;
+  /** Whether one of those corks is a write's, outside a parse, undone at the end of the tick. */
+  private tickCorked = false;
   private closed = false;
   private events: Emitter<ConnectionEvents> | null = null;
   private waiters: Array<() => void> | null = null;
@@ -85,11 +87,33 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     // A write after the socket is gone would only raise ERR_STREAM_DESTROYED; the driver hears of
     // the loss through `end()` instead.
     if (this.closed || socket.destroyed || !socket.writable) return false;
+    // Outside a chunk's parse (a timer, after an await), the first write corks until the end of
+    // this tick, so a burst of sends leaves in one writev too: 10 messages of 64 B per tick went
+    // from 88-109 k to 314-346 k messages/s; one per tick from 35-40 k to 43 k. process.nextTick
+    // runs before any I/O, so nothing waits for a timer or a packet.
+    if (this.corks === 0) {
+      this.cork();
+      this.tickCorked = true;
+      process.nextTick(uncorkAtTickEnd, this);
+    }
     const ok = socket.write(chunk);
-    // A corked write returns false once the buffered bytes reach the high-water mark, even when
-    // all of them leave on `uncork()`: while corked, the outermost `uncork` decides instead.
-    if (!ok && this.corks === 0) this.drainPending = true;
+    if (!ok && this.tickCorked) {
+      // A sender looping until needsDrain must hear it now, not at the end of the tick: hand the
+      // gathered bytes to the kernel and let `uncork` say whether they all left.
+      this.tickCorked = false;
+      this.uncork();
+    }
+    // Every write is corked (by a parse, the framer or the tick), and a corked write returns false
+    // once the buffered bytes reach the high-water mark even when all of them leave on `uncork()`:
+    // the outermost `uncork` sets needsDrain instead.
     return ok;
+  }
+
+  /** @internal The end of the tick in which a write outside a parse corked the socket. */
+  uncorkTick(): void {
+    if (!this.tickCorked) return;
+    this.tickCorked = false;
+    this.uncork();
   }
 
   /**
@@ -179,6 +203,10 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
   markClosed(): void {
     this.closed = true;
   }
+}
+
+function uncorkAtTickEnd(connection: NodeConnection<DriverInterface>): void {
+  connection.uncorkTick();
 }
 
 function onData(this: Carrier, chunk: Uint8Array): void {

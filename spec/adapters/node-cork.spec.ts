@@ -1,6 +1,7 @@
 /**
  * The Node adapter corks the socket while it parses one incoming chunk, so every frame written in
- * answer leaves in one `writev`, and reads backpressure from the socket once it has uncorked.
+ * answer leaves in one `writev`; a write made elsewhere corks it until the end of its tick; and
+ * backpressure is read from the socket once it has uncorked.
  * A real node:http server and a raw client socket on 127.0.0.1, bytes in view.
  */
 import * as http from "node:http";
@@ -110,6 +111,71 @@ describe("acceptUpgrade corks the socket while it parses one chunk", () => {
       const tick = await readUntil(client, (bytes) => bytes.length >= 6);
       expect(tick).toEqual(Buffer.from([0x81, 0x04, 0x74, 0x69, 0x63, 0x6b]));
       expect(corkedAfterParse).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("gathers the messages a timer sends in one tick into one writev, sent before the next I/O", async () => {
+    let log: WriteLog | null = null;
+    onConnection = (connection, socket) => {
+      connection.driver.on("message", () => {
+        setTimeout(() => {
+          log = countWrites(socket);
+          for (const word of ["one", "two", "six"]) connection.driver.text(word);
+        }, 0);
+      });
+    };
+    const client = await openClient();
+    try {
+      client.write(MASKED_HELLO);
+      const bytes = await readUntil(client, (received) => received.length >= 15);
+      expect(bytes).toEqual(Buffer.from([
+        0x81, 0x03, 0x6f, 0x6e, 0x65, // "one"
+        0x81, 0x03, 0x74, 0x77, 0x6f, // "two"
+        0x81, 0x03, 0x73, 0x69, 0x78, // "six"
+      ]));
+      expect(log).toEqual({ writes: 0, writevs: [3] });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("reports needsDrain within the tick when a timer's small sends outrun a peer that reads nothing", async () => {
+    let sent = 0;
+    let sawDrainFlag = false;
+    let server: Connection<ServerDriver> | null = null;
+    const text = "x".repeat(64);
+    onConnection = (connection) => {
+      server = connection;
+      connection.driver.on("message", () => {
+        setTimeout(() => {
+          // One synchronous loop: needsDrain must turn true before it ends, not at the end of the tick.
+          while (!connection.needsDrain && sent < 1_000_000) {
+            connection.driver.text(text);
+            sent++;
+          }
+          sawDrainFlag = connection.needsDrain;
+        }, 0);
+      });
+    };
+    const client = await openClient();
+    try {
+      client.pause();
+      client.write(MASKED_HELLO);
+      while (sent === 0 || !sawDrainFlag) {
+        if (sent >= 1_000_000) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(sawDrainFlag).toBe(true);
+      expect(sent).toBeLessThan(1_000_000);
+      const connection = server as unknown as Connection<ServerDriver>;
+      expect(connection.bufferedAmount).toBeGreaterThan(0);
+      const total = sent * 66;
+      const received = readUntil(client, (bytes) => bytes.length >= total);
+      client.resume();
+      await connection.drained();
+      expect((await received).length).toBe(total);
     } finally {
       client.destroy();
     }
