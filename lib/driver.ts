@@ -6,7 +6,8 @@ import { draftVersionOf } from "./hixie/handshake.js";
 import { Hixie75Driver } from "./hixie/hixie75.js";
 import { Hixie76Driver } from "./hixie/hixie76.js";
 import { HybiServerDriver } from "./hybi/server.js";
-import { Listeners } from "./listeners.js";
+import mitt, { type Emitter } from "mitt";
+import type { DriverEvents } from "./events.js";
 import type { ClientOptions, DriverIO, RequestLike, ServerOptions } from "./options.js";
 import { isWebSocket, normalizeRequest } from "./request.js";
 import { HttpServerDriver } from "./server.js";
@@ -17,7 +18,7 @@ import type { ClientDriver, Driver as DriverInterface, HttpRequest, ServerDriver
  * when drafts are not served, so that its refusal says so (and `version` names the draft).
  */
 function createServerDriver(
-  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Listeners,
+  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
 ): ServerDriver {
   const draft = draftVersionOf(request, options.allowDrafts === true);
   if (draft === "hixie-76") return new Hixie76Driver(request, io, options, emitter);
@@ -44,7 +45,7 @@ export const Driver = {
    * event, Deno, Bun). Pass any bytes that followed the head to `parse`.
    */
   fromRequest(request: RequestLike, io: DriverIO, options: ServerOptions = NO_OPTIONS): ServerDriver {
-    return createServerDriver(normalizeRequest(request), io, options, new Listeners());
+    return createServerDriver(normalizeRequest(request), io, options, mitt<DriverEvents>());
   },
 
   /** A client driver for a `ws:` or `wss:` URL; `start()` writes the opening handshake. */

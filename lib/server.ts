@@ -11,13 +11,14 @@ import type { Extension } from "./extensions/extension.js";
 import { HeadReader, type RequestHead } from "./http/head.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
-import { Listeners } from "./listeners.js";
+import mitt, { type Emitter } from "mitt";
+import type { DriverEvents } from "./events.js";
 import type { DriverIO, ServerOptions } from "./options.js";
 import type { HttpRequest, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes } from "./util/bytes.js";
 
 export type ServerDriverFactory = (
-  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Listeners,
+  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
 ) => ServerDriver;
 
 /** What the wrapper needs only until the request is read: an open connection does not keep it. */
@@ -31,7 +32,7 @@ interface RequestReading {
 }
 
 export class HttpServerDriver implements ServerDriver {
-  private readonly emitter = new Listeners();
+  private readonly emitter = mitt<DriverEvents>();
   /** Set while the request is being read; null once it is read, refused, or the transport ended. */
   private reading: RequestReading | null;
   private delegate: ServerDriver | null = null;

@@ -4,7 +4,8 @@
  * drafts have no binary messages, pings or close codes, so `binary`, `ping` and `pong` return false
  * and a `close` event carries the code and reason given to `close()` (1000 and "" by default).
  */
-import type { Listeners } from "../listeners.js";
+import type { Emitter } from "mitt";
+import type { DriverEvents } from "../events.js";
 import { BaseDriver, CLOSED, CONNECTING, OPEN } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
 import { CloseCode } from "../hybi/close.js";
@@ -33,7 +34,7 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     request: HttpRequest,
     io: DriverIO,
     options: ServerOptions,
-    emitter: Listeners | undefined,
+    emitter: Emitter<DriverEvents> | undefined,
     /** Whether this draft has the 0xFF 0x00 closing frame (draft-76 does, draft-75 does not). */
     private readonly closingFrame: boolean,
     /** How many body bytes the handshake needs after the head (8 in draft-76). */

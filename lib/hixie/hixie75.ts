@@ -2,7 +2,8 @@
  * draft-hixie-thewebsocketprotocol-75: no key, no body; the response names the origin and the
  * location (§4.1), and the connection opens as soon as it is written. There is no closing frame.
  */
-import type { Listeners } from "../listeners.js";
+import type { Emitter } from "mitt";
+import type { DriverEvents } from "../events.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import type { HttpRequest } from "../types.js";
 import { DraftDriver } from "./driver.js";
@@ -10,7 +11,7 @@ import { DraftDriver } from "./driver.js";
 export class Hixie75Driver extends DraftDriver {
   override readonly version = "hixie-75";
 
-  constructor(request: HttpRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Listeners) {
+  constructor(request: HttpRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
     super(request, io, options, emitter, false, 0);
   }
 

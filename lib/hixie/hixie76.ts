@@ -5,7 +5,8 @@
  * them back until they see the response, so the head is sent as soon as `start()` is called), or in
  * `request.body`; the digest and `open` wait for them.
  */
-import type { Listeners } from "../listeners.js";
+import type { Emitter } from "mitt";
+import type { DriverEvents } from "../events.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import type { HttpRequest } from "../types.js";
 import { DraftDriver } from "./driver.js";
@@ -19,7 +20,7 @@ export class Hixie76Driver extends DraftDriver {
 
   private numbers: [number, number] = [0, 0];
 
-  constructor(request: HttpRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Listeners) {
+  constructor(request: HttpRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
     super(request, io, options, emitter, true, KEY3_LENGTH);
   }
 

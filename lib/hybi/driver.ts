@@ -7,7 +7,8 @@ import { BaseDriver, CLOSED, CLOSING, CONNECTING, OPEN } from "../base.js";
 import { ProtocolError } from "../errors.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
-import type { Listeners } from "../listeners.js";
+import type { Emitter } from "mitt";
+import type { DriverEvents } from "../events.js";
 import type { DriverIO, DriverOptions } from "../options.js";
 import { resolveMaxLength } from "../options.js";
 import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
@@ -36,7 +37,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   /** Created by the first `ping` with a callback: an idle connection is 200 bytes smaller without it. */
   private pongCallbacks: Map<string, Array<() => void>> | null = null;
 
-  constructor(io: DriverIO, options: DriverOptions, isClient: boolean, emitter?: Listeners) {
+  constructor(io: DriverIO, options: DriverOptions, isClient: boolean, emitter?: Emitter<DriverEvents>) {
     super(io, emitter);
     this.maxLength = resolveMaxLength(options);
     this.isClient = isClient;

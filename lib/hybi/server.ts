@@ -4,7 +4,8 @@
  */
 import { CLOSED, CONNECTING } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
-import type { Listeners } from "../listeners.js";
+import type { Emitter } from "mitt";
+import type { DriverEvents } from "../events.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
@@ -26,7 +27,7 @@ export class HybiServerDriver extends HybiDriver {
   private early: Uint8Array[] | null = null;
   private earlyBytes = 0;
 
-  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Listeners) {
+  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
     super(io, options, false, emitter);
     this.request = request;
     this.protocols = options.protocols ?? NO_PROTOCOLS;

@@ -1,7 +1,7 @@
 /**
- * Event handlers: `on` and `off` keep the order and the rules they always had (those of mitt), now
- * that an idle connection stores its handlers compactly. Every test drives a real server with real
- * frames.
+ * Event handlers: `on` and `off` follow mitt's rules (order, duplicates, what `off` removes, which
+ * handlers one event runs), through the single-handler fast path too; and request headers inherit
+ * nothing. Every test drives a real server with real frames.
  */
 import { Driver } from "../../lib/driver";
 import { CollectingIO, clientFrame, openServer, upgradeRequest, utf8 } from "../support/wire";
