@@ -107,8 +107,9 @@ export function renderMarkdown(results) {
     out.push("Each server runs in its own child process on 127.0.0.1; the load generator (`bench/load.mjs`) is the same for all:");
     out.push("raw sockets that write pre-built masked frames and count the echoed bytes. The first wsdriver server corks");
     out.push("its socket while it parses a chunk, so the echoes of every frame in that chunk leave in one `writev`: a choice");
-    out.push("the sans-I/O design leaves to the embedder. The second is the shipped Node adapter as it is, one write per frame,");
-    out.push("as ws does.", "");
+    out.push("the sans-I/O design leaves to the embedder. The second is the shipped Node adapter as it is, which does the");
+    out.push("same for its users (it corks the socket around each `parse` and until the end of a tick for other writes);");
+    out.push("ws writes each frame as it goes.", "");
     out.push(`| server | echo, msg/s | ÷ ws | handshakes/s | ÷ ws | idle heap per connection | `);
     out.push("|---|---:|---:|---:|---:|---:|");
     for (const [key, label] of servers) {
