@@ -30,20 +30,11 @@ export function packKey(bytes: Uint8Array, at: number): number {
  * 4-byte array saves the parser a typed array (about 200 bytes of heap) per connection.
  */
 export function applyPackedMask(data: Uint8Array, key: number, keyOffset = 0): void {
-  const length = data.length;
-  let k = rotate(key, keyOffset);
-  if (length < WORD_THRESHOLD) {
-    xorBytes(data, 0, length, k);
+  if (data.length < WORD_THRESHOLD) {
+    xorBytes(data, 0, data.length, rotate(key, keyOffset));
     return;
   }
-  const head = (4 - (data.byteOffset & 3)) & 3;
-  xorBytes(data, 0, head, k);
-  k = rotate(k, head);
-  const wordCount = (length - head) >>> 2;
-  const words = new Uint32Array(data.buffer, data.byteOffset + head, wordCount);
-  xorWords(words, 0, wordCount, LITTLE_ENDIAN ? swapBytes(k) : k);
-  // The tail starts a whole number of words after the head, so the same rotation applies.
-  xorBytes(data, head + wordCount * 4, length, k);
+  applyPackedMaskIn(data, key, keyOffset, wordView(data));
 }
 
 /**

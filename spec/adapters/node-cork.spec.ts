@@ -8,6 +8,7 @@ import * as http from "node:http";
 import { type AddressInfo, type Socket, connect as netConnect } from "node:net";
 import { acceptUpgrade, type Connection } from "../../lib/adapters/node";
 import type { ServerDriver } from "../../lib/types";
+import { readUntil } from "../support/raw-socket";
 
 const HANDSHAKE = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -15,22 +16,6 @@ const HANDSHAKE = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r
 // RFC 6455 §5.7: a masked "Hello" from the client (mask 37 fa 21 3d) and the server's unmasked one.
 const MASKED_HELLO = Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 const UNMASKED_HELLO = Buffer.from([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
-
-/** Reads from a raw socket until `done` says the bytes so far are enough. */
-function readUntil(socket: Socket, done: (bytes: Buffer) => boolean): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let bytes = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      bytes = Buffer.concat([bytes, chunk]);
-      if (done(bytes)) {
-        socket.off("data", onData);
-        resolve(bytes);
-      }
-    };
-    socket.on("data", onData);
-    socket.once("error", reject);
-  });
-}
 
 /** The socket's write calls, counted by wrapping the real `_write`/`_writev` (they still write). */
 interface WriteLog { writes: number; writevs: number[] }

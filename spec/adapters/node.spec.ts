@@ -14,6 +14,7 @@ import { join } from "node:path";
 import WebSocket, { WebSocketServer } from "ws";
 import { acceptSocket, acceptUpgrade, connect, type Connection } from "../../lib/adapters/node";
 import type { ServerDriver } from "../../lib/types";
+import { readUntil } from "../support/raw-socket";
 
 const listen = (server: Server | http.Server): Promise<number> =>
   new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
@@ -34,22 +35,6 @@ const MASKED_HELLO = Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f
 const UNMASKED_HELLO = Buffer.from([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
 const HANDSHAKE = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
-/** Reads from a raw socket until `done` says the bytes so far are enough. */
-function readUntil(socket: Socket, done: (bytes: Buffer) => boolean): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let bytes = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      bytes = Buffer.concat([bytes, chunk]);
-      if (done(bytes)) {
-        socket.off("data", onData);
-        resolve(bytes);
-      }
-    };
-    socket.on("data", onData);
-    socket.once("error", reject);
-  });
-}
 
 describe("acceptUpgrade on a node:http server", () => {
   const server = http.createServer((_request, response) => response.end("not a websocket\n"));
