@@ -20,7 +20,6 @@ export type {
   EncodedMessage, Extension, ExtensionContext, ExtensionResponse, ExtensionSession,
 } from "./extensions/extension.js";
 export type { ExtensionParamValue, ExtensionParams } from "./extensions/negotiation.js";
-export { setDeflateEngine } from "./extensions/codec.js";
 export { InflateLimitError } from "./extensions/engine.js";
 export type { DeflateEngine, Deflater, DeflaterOptions, Inflater, InflaterOptions } from "./extensions/engine.js";
 export { zlibEngine } from "./node/zlib.js";

@@ -42,7 +42,7 @@ export interface DeflateOptions {
   memLevel?: number;
   /** Messages shorter than this many bytes are sent uncompressed. Default 0: all are compressed. */
   threshold?: number;
-  /** The DEFLATE engine; default the one `setDeflateEngine` chose, or the runtime's `node:zlib`. */
+  /** The DEFLATE engine; default the runtime's `node:zlib`. */
   engine?: DeflateEngine;
 }
 
