@@ -19,6 +19,7 @@ import mitt from "mitt";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+import type { AdapterConnection, AdapterConnectionEvents } from "./connection.js";
 
 /** The part of a Bun `Socket` the adapter uses. */
 export interface BunSocket {
@@ -39,26 +40,14 @@ export interface BunSocketHandlers<S extends BunSocket = BunSocket> {
   connectError(socket: S, error: Error): void;
 }
 
-export type BunConnectionEvents = {
-  /** Bun's socket took everything that was waiting: send more. */
-  drain: undefined;
-  /** The socket failed (or could not connect). The driver then emits `close` (1006). */
-  error: Error;
-};
+/** `drain` once Bun's socket took everything that was waiting; `error` when the socket failed or could not connect. */
+export type BunConnectionEvents = AdapterConnectionEvents;
 
-export interface BunConnection<D extends DriverInterface> {
-  readonly driver: D;
-  /** Bytes the driver wrote that Bun's socket has not taken yet. */
-  readonly bufferedAmount: number;
-  /** True while bytes wait for the socket's `drain`: a fast sender should wait. */
-  readonly needsDrain: boolean;
-  /** Resolves once nothing waits (at once if nothing does, or once the socket has closed). */
-  drained(): Promise<void>;
-  on<K extends keyof BunConnectionEvents>(type: K, handler: (event: BunConnectionEvents[K]) => void): void;
-  off<K extends keyof BunConnectionEvents>(type: K, handler?: (event: BunConnectionEvents[K]) => void): void;
-  /** Drops the connection at once, without a closing handshake; the driver emits `close` (1006). */
-  destroy(): void;
-}
+/**
+ * A driver on a Bun socket. `bufferedAmount` counts bytes Bun's socket has not taken yet;
+ * `needsDrain` holds while bytes wait for the socket's `drain`.
+ */
+export type BunConnection<D extends DriverInterface> = AdapterConnection<D>;
 
 class BunLink<D extends DriverInterface> implements BunConnection<D> {
   readonly driver: D;

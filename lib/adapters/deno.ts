@@ -17,6 +17,7 @@ import mitt from "mitt";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+import type { AdapterConnection, AdapterConnectionEvents } from "./connection.js";
 
 /** The part of a `Deno.Conn` (or any duplex web stream) the adapter uses. */
 export interface StreamConn {
@@ -25,26 +26,14 @@ export interface StreamConn {
   close?(): void;
 }
 
-export type StreamConnectionEvents = {
-  /** The writer's queue has emptied after it was full: send more. */
-  drain: undefined;
-  /** Reading, writing or connecting failed. The driver then emits `close` (1006). */
-  error: Error;
-};
+/** `drain` once the writer's queue has emptied after it was full; `error` when reading, writing or connecting failed. */
+export type StreamConnectionEvents = AdapterConnectionEvents;
 
-export interface StreamConnection<D extends DriverInterface> {
-  readonly driver: D;
-  /** Bytes given to the writable stream that it has not finished writing. */
-  readonly bufferedAmount: number;
-  /** True while the writable stream's queue is full (`desiredSize <= 0`): a fast sender should wait. */
-  readonly needsDrain: boolean;
-  /** Resolves once the stream can take more (at once if it can now, or once the connection has closed). */
-  drained(): Promise<void>;
-  on<K extends keyof StreamConnectionEvents>(type: K, handler: (event: StreamConnectionEvents[K]) => void): void;
-  off<K extends keyof StreamConnectionEvents>(type: K, handler?: (event: StreamConnectionEvents[K]) => void): void;
-  /** Drops the connection at once, without a closing handshake; the driver emits `close` (1006). */
-  destroy(): void;
-}
+/**
+ * A driver on a pair of web streams. `bufferedAmount` counts bytes given to the writable stream that
+ * it has not finished writing; `needsDrain` holds while its queue is full (`desiredSize <= 0`).
+ */
+export type StreamConnection<D extends DriverInterface> = AdapterConnection<D>;
 
 /** The connection, and what it lacks until a client's `Deno.connect` has resolved. */
 class StreamLink<D extends DriverInterface> implements StreamConnection<D> {

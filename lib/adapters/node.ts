@@ -19,27 +19,17 @@ import * as tls from "node:tls";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+import type { AdapterConnection, AdapterConnectionEvents } from "./connection.js";
 
-export type ConnectionEvents = {
-  /** The socket's buffer has emptied after a `write` returned false: send more. */
-  drain: undefined;
-  /** The socket failed (reset, TLS error, refused). The driver then emits `close` (1006). */
-  error: Error;
-};
+/** `drain` once the socket's buffer has emptied after a `write` returned false; `error` on a reset, TLS error or refusal. */
+export type ConnectionEvents = AdapterConnectionEvents;
 
-export interface Connection<D extends DriverInterface> {
-  readonly driver: D;
+/**
+ * A driver on a Node socket. `bufferedAmount` is `socket.writableLength`; `needsDrain` holds from a
+ * `write` that returned false (judged after the socket is uncorked) until the socket drains.
+ */
+export interface Connection<D extends DriverInterface> extends AdapterConnection<D> {
   readonly socket: Duplex;
-  /** Bytes written to the socket that it has not yet handed to the kernel (`socket.writableLength`). */
-  readonly bufferedAmount: number;
-  /** True after `socket.write` returned false, until the socket drains: a fast sender should wait. */
-  readonly needsDrain: boolean;
-  /** Resolves once the socket can take more (at once if it can now, or once the socket has closed). */
-  drained(): Promise<void>;
-  on<K extends keyof ConnectionEvents>(type: K, handler: (event: ConnectionEvents[K]) => void): void;
-  off<K extends keyof ConnectionEvents>(type: K, handler?: (event: ConnectionEvents[K]) => void): void;
-  /** Drops the connection at once, without a closing handshake; the driver emits `close` (1006). */
-  destroy(): void;
 }
 
 /** Where a socket's listeners, shared by every connection, find the connection the socket carries. */
