@@ -3,11 +3,12 @@
  * client with a ws server, with context takeover on and off, messages from 0 bytes to 1 MiB, text
  * and binary. Compression is checked on the wire: the bytes our side writes are counted.
  */
-import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+import { type AddressInfo, type Socket, connect } from "node:net";
 import WebSocket, { WebSocketServer, type PerMessageDeflateOptions } from "ws";
 import { Driver } from "../../lib/driver";
 import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
 import type { ClientDriver } from "../../lib/types";
+import { type EchoServer, startEchoServer, stopEchoServer } from "../support/echo-server";
 
 const SIZES = [0, 1, 5, 125, 126, 1000, 65535, 65536, 1 << 20, 0];
 
@@ -29,33 +30,9 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.c
 const bytesOf = (messages: Array<Uint8Array | string>) =>
   messages.reduce((n, m) => n + (typeof m === "string" ? Buffer.byteLength(m) : m.length), 0);
 
-interface EchoServer { server: Server; port: number; sockets: Set<Socket>; written: () => number }
-
 /** A node:net echo server built from our server driver with `deflate(options)`. */
-function startOurServer(options: DeflateOptions): Promise<EchoServer> {
-  const sockets = new Set<Socket>();
-  let written = 0;
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    const io = { write: (chunk: Uint8Array) => { written += chunk.length; return socket.write(chunk); } };
-    const driver = Driver.server(io);
-    driver.addExtension(deflate(options));
-    driver.on("connect", () => driver.start());
-    driver.on("message", ({ data }) => (typeof data === "string" ? driver.text(data) : driver.binary(data)));
-    driver.on("close", () => socket.end());
-    socket.on("data", (chunk) => driver.parse(chunk));
-    socket.on("close", () => driver.end());
-    socket.on("error", () => driver.end());
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () =>
-    resolve({ server, port: (server.address() as AddressInfo).port, sockets, written: () => written })));
-}
-
-async function stop(echo: EchoServer): Promise<void> {
-  for (const socket of echo.sockets) socket.destroy();
-  await new Promise((resolve) => echo.server.close(resolve));
-}
+const startOurServer = (options: DeflateOptions): Promise<EchoServer> =>
+  startEchoServer({}, (driver) => driver.addExtension(deflate(options)));
 
 const variants: Array<[string, DeflateOptions, PerMessageDeflateOptions, string]> = [
   ["context takeover", {}, { threshold: 0 }, "permessage-deflate"],
@@ -72,7 +49,7 @@ const variants: Array<[string, DeflateOptions, PerMessageDeflateOptions, string]
 describe.each(variants)("our server with the ws client: %s", (_, ours, theirs, negotiated) => {
   let echo: EchoServer;
   beforeAll(async () => { echo = await startOurServer(ours); });
-  afterAll(async () => { await stop(echo); });
+  afterAll(async () => { await stopEchoServer(echo); });
 
   it("echoes binary and text of every size, compressed both ways", async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${echo.port}/`, { perMessageDeflate: theirs });

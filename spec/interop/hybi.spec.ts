@@ -2,11 +2,12 @@
  * Interop over real loopback sockets: our server with the `ws` and `undici` clients, and our client
  * with a `ws` server, echoing messages of every length boundary, multi-byte text and binary.
  */
-import { type AddressInfo, type Server, type Socket, createServer, connect } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { WebSocket as UndiciWebSocket } from "undici";
 import WebSocket, { WebSocketServer } from "ws";
 import { Driver } from "../../lib/driver";
 import type { ClientDriver } from "../../lib/types";
+import { type EchoServer, startEchoServer, stopEchoServer } from "../support/echo-server";
 
 const SIZES = [0, 1, 125, 126, 65535, 65536, 1 << 20];
 const TEXT = "héllo wörld ☃ 😀 — ";
@@ -17,33 +18,12 @@ function payloadOf(size: number): Uint8Array {
   return out;
 }
 
-/** A `node:net` echo server built from our server driver. */
-function startEchoServer(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    const driver = Driver.server(socket, { protocols: ["echo"] });
-    driver.on("connect", () => driver.start());
-    driver.on("message", ({ data }) => (typeof data === "string" ? driver.text(data) : driver.binary(data)));
-    driver.on("close", () => socket.end());
-    socket.on("data", (chunk) => driver.parse(chunk));
-    socket.on("close", () => driver.end());
-    socket.on("error", () => driver.end());
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () =>
-    resolve({ server, port: (server.address() as AddressInfo).port, sockets })));
-}
-
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 describe("our server with the ws client", () => {
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
-  beforeAll(async () => { echo = await startEchoServer(); });
-  afterAll(async () => {
-    for (const socket of echo.sockets) socket.destroy();
-    await new Promise((resolve) => echo.server.close(resolve));
-  });
+  let echo: EchoServer;
+  beforeAll(async () => { echo = await startEchoServer({ protocols: ["echo"] }); });
+  afterAll(() => stopEchoServer(echo));
 
   it("echoes binary of every boundary size, text, pings, and closes with a code and reason", async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${echo.port}/`, ["echo"]);
@@ -74,12 +54,9 @@ describe("our server with the ws client", () => {
 });
 
 describe("our server with the undici WebSocket client", () => {
-  let echo: Awaited<ReturnType<typeof startEchoServer>>;
-  beforeAll(async () => { echo = await startEchoServer(); });
-  afterAll(async () => {
-    for (const socket of echo.sockets) socket.destroy();
-    await new Promise((resolve) => echo.server.close(resolve));
-  });
+  let echo: EchoServer;
+  beforeAll(async () => { echo = await startEchoServer({ protocols: ["echo"] }); });
+  afterAll(() => stopEchoServer(echo));
 
   it("echoes binary of every boundary size and text, then closes cleanly", async () => {
     const ws = new UndiciWebSocket(`ws://127.0.0.1:${echo.port}/`, "echo");
