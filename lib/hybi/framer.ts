@@ -8,9 +8,9 @@
  * client must mask, and masks a copy in a fresh buffer (laid out so the payload starts on a word
  * boundary, for the word loop), because the caller's bytes are not ours to change.
  */
-import { applyMask, maskInto } from "../util/mask.js";
+import { maskPackedInto, maskRange } from "../util/mask.js";
 import { MaskingKeySource } from "../util/random.js";
-import { SLAB_MAX, allocFrame } from "../util/slab.js";
+import { SLAB_MAX, allocFrame, wordsFor } from "../util/slab.js";
 
 export interface FrameWriter {
   write(chunk: Uint8Array): unknown;
@@ -70,9 +70,8 @@ export class Framer {
     const out = allocFrame(headerLength + length, headerLength);
     writeHeader(out, opcode, fin, rsv, length, this.masked);
     if (this.keys !== null) {
-      const keyAt = headerLength - 4;
-      this.keys.next(out, keyAt);
-      maskInto(payload, out, headerLength, out.subarray(keyAt, headerLength));
+      const key = this.keys.next(out, headerLength - 4);
+      maskPackedInto(payload, out, headerLength, key, 0, wordsFor(out));
     } else {
       out.set(payload, headerLength);
     }
@@ -122,9 +121,8 @@ export class Framer {
   private finishText(out: Uint8Array, headerLength: number, opcode: number, rsv: number, length: number): void {
     writeHeader(out, opcode, true, rsv, length, this.masked);
     if (this.keys !== null) {
-      const keyAt = headerLength - 4;
-      this.keys.next(out, keyAt);
-      maskTail(out, headerLength, keyAt);
+      const key = this.keys.next(out, headerLength - 4);
+      maskRange(out, headerLength, out.length, key, wordsFor(out));
     }
     this.io.write(out);
   }
@@ -132,27 +130,6 @@ export class Framer {
 
 function isCorkable(io: FrameWriter): io is CorkableWriter {
   return typeof (io as Partial<CorkableWriter>).cork === "function" && typeof (io as Partial<CorkableWriter>).uncork === "function";
-}
-
-/** Masks `frame` from `start` in place with the key at `keyAt`; short payloads without views. */
-function maskTail(frame: Uint8Array, start: number, keyAt: number): void {
-  const length = frame.length - start;
-  if (length >= 64) {
-    applyMask(frame.subarray(start), frame.subarray(keyAt, keyAt + 4));
-    return;
-  }
-  const k0 = frame[keyAt], k1 = frame[keyAt + 1], k2 = frame[keyAt + 2], k3 = frame[keyAt + 3];
-  let i = start;
-  const end = frame.length;
-  for (; i + 3 < end; i += 4) {
-    frame[i] ^= k0;
-    frame[i + 1] ^= k1;
-    frame[i + 2] ^= k2;
-    frame[i + 3] ^= k3;
-  }
-  if (i < end) frame[i] ^= k0;
-  if (i + 1 < end) frame[i + 1] ^= k1;
-  if (i + 2 < end) frame[i + 2] ^= k2;
 }
 
 function headerLengthFor(length: number, masked: boolean): number {

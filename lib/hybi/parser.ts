@@ -102,7 +102,7 @@ export class FrameParser {
     const length = chunk.length;
     let pos = 0;
     /** A word view of the whole chunk for unmasking, made once for all the frames in it. */
-    let words: Uint32Array | null = null;
+    let words: Int32Array | null = null;
     while (this.state !== STOPPED) {
       if (this.state === HEADER) {
         if (pos >= length) return;

@@ -17,17 +17,22 @@ export class MaskingKeySource {
   private pool: Uint8Array = new Uint8Array(0);
   private offset = 0;
 
-  /** Copies four fresh random bytes into `target` at `at`. */
-  next(target: Uint8Array, at: number): void {
+  /**
+   * Copies four fresh random bytes into `target` at `at`, and returns them packed into one number,
+   * first byte highest (as `packKey` in `mask.ts` packs a key).
+   */
+  next(target: Uint8Array, at: number): number {
     if (this.offset + 4 > this.pool.length) {
       this.pool = randomBytes(1024);
       this.offset = 0;
     }
     const pool = this.pool, i = this.offset;
-    target[at] = pool[i];
-    target[at + 1] = pool[i + 1];
-    target[at + 2] = pool[i + 2];
-    target[at + 3] = pool[i + 3];
+    const b0 = pool[i], b1 = pool[i + 1], b2 = pool[i + 2], b3 = pool[i + 3];
+    target[at] = b0;
+    target[at + 1] = b1;
+    target[at + 2] = b2;
+    target[at + 3] = b3;
     this.offset = i + 4;
+    return ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
   }
 }

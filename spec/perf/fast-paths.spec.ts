@@ -60,6 +60,30 @@ describe("RFC 6455 §5.3: word-at-a-time unmasking equals the byte-by-byte rule"
     }
   });
 
+  it("into another buffer past the block size, in one pass or block by block", () => {
+    // 40,003 bytes: more than two 16 KiB blocks, and an odd tail. Same source and target word
+    // alignment takes the single pass; different alignments take the block-by-block copy.
+    const length = 40_003;
+    const original = pattern(length, 5);
+    for (const [sourceAlign, targetAlign] of [[0, 0], [1, 1], [3, 3], [0, 2], [1, 0], [3, 2]]) {
+      for (let keyOffset = 0; keyOffset < 4; keyOffset++) {
+        const source = new Uint8Array(length + 8).subarray(sourceAlign, sourceAlign + length);
+        source.set(original);
+        const target = new Uint8Array(length + 8);
+        maskInto(source, target, targetAlign, KEY, keyOffset);
+        const expected = reference(original, KEY, keyOffset);
+        const written = target.subarray(targetAlign, targetAlign + length);
+        let firstDifference = -1;
+        for (let i = 0; i < length && firstDifference < 0; i++) if (written[i] !== expected[i]) firstDifference = i;
+        expect({ sourceAlign, targetAlign, keyOffset, firstDifference }).toEqual({ sourceAlign, targetAlign, keyOffset, firstDifference: -1 });
+        expect(Array.from(target.subarray(0, targetAlign))).toEqual(new Array(targetAlign).fill(0));
+        expect(Array.from(target.subarray(targetAlign + length))).toEqual(new Array(8 - targetAlign).fill(0));
+        expect(source[0]).toBe(original[0]);
+        expect(source[length - 1]).toBe(original[length - 1]);
+      }
+    }
+  });
+
   it("into another buffer, leaving the source as it was, aligned or not", () => {
     for (const length of LENGTHS) {
       for (let sourceAlign = 0; sourceAlign < 4; sourceAlign++) {
