@@ -1,8 +1,8 @@
 /**
- * What every driver shares: the typed event emitter, the ready state, custom handshake headers and
- * the queue of messages sent before the connection opens.
+ * What every driver shares: the typed event handlers (mitt), the ready state, custom handshake
+ * headers and the queue of messages sent before the connection opens.
  */
-import mitt, { type Emitter } from "mitt";
+import mitt, { type EventHandlerMap } from "mitt";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import { isSafeHeader } from "./http/headers.js";
 import type { DriverIO } from "./options.js";
@@ -12,35 +12,94 @@ export type ReadyState = 0 | 1 | 2 | 3;
 
 export const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 
+/** The handlers of a driver's events, as mitt keeps them: one list per event type. */
+export type DriverHandlers = EventHandlerMap<DriverEvents>;
+
+/**
+ * A send made before the connection opened, kept as plain data until `open`: `type` says what it
+ * is (each driver uses its own values: hybi uses the frame's opcode), `data` its payload.
+ */
+export interface QueuedSend {
+  readonly type: number;
+  readonly data: string | Uint8Array;
+  readonly onPong: (() => void) | undefined;
+}
+
+/**
+ * What a driver needs only while the opening handshake is under way, in one object made by the
+ * first call that needs it (most connections make none) and dropped once the connection opens.
+ * Eight bytes per connection instead of a field each (bench/heap.mjs).
+ */
+class Opening {
+  /** Headers added by `setHeader`. */
+  addedHeaders: Array<[string, string]> | null = null;
+  /** Sends made before the connection opened, in order. */
+  queue: QueuedSend[] | null = null;
+}
+
+/**
+ * mitt's `emit`, without its two array copies when a single handler listens: mitt copies the list
+ * (`slice`) and walks it with `map` on every event: 98–142 ns per emit against 36–46 ns here
+ * (Node 20, one handler), 6.5% of the time on 16 B text frames (--cpu-prof). The single handler is
+ * read before it runs, so handlers added or removed meanwhile take effect from the next event on,
+ * as with mitt. With several handlers, or a `*` one, mitt emits.
+ */
+export function emitEvent<K extends DriverEventType>(handlers: DriverHandlers, type: K, event: DriverEvents[K]): void {
+  if (!handlers.has("*")) {
+    const list = handlers.get(type);
+    // No handler, or none left after `off`: mitt would call nothing either.
+    if (list === undefined || list.length === 0) return;
+    if (list.length === 1) {
+      (list[0] as (event: DriverEvents[K]) => void)(event);
+      return;
+    }
+  }
+  mitt<DriverEvents>(handlers).emit(type, event);
+}
+
+/**
+ * Emits an event that fires at most once per connection (`connect`, `open`), then forgets its
+ * handlers: they can never run again, and an open connection would keep each one (with its
+ * closure, 112 bytes for the bench's `connect` handler) for nothing. A later `off` of one of them
+ * finds none, which changes nothing; a later `on` adds one that never runs, as before.
+ */
+export function emitOnce<K extends "connect" | "open">(handlers: DriverHandlers, type: K, event: DriverEvents[K]): void {
+  emitEvent(handlers, type, event);
+  handlers.delete(type);
+}
+
 export abstract class BaseDriver {
   readyState: ReadyState = CONNECTING;
   /** The negotiated subprotocol, or "" if none; set by the time `open` fires. */
   protocol = "";
   abstract readonly version: string;
 
-  protected readonly emitter: Emitter<DriverEvents>;
-  /** Headers added by `setHeader`; created by the first one (most connections add none). */
-  private addedHeaders: Array<[string, string]> | null = null;
+  /**
+   * The event handlers. Only mitt's Map is kept, not a mitt instance: mitt's object, its three
+   * closures and their context are 288 bytes an idle connection would hold for nothing (10,000
+   * Driver.server connections, bench/heap.mjs). `on`, `off` and `emit` wrap the Map in mitt when
+   * they run, so mitt's rules (order, duplicates, `off`, `*`) are mitt's own.
+   */
+  protected readonly handlers: DriverHandlers;
   /** Set once the opening handshake has been written (client) or answered (server). */
   protected started = false;
-  /** Sends made before the connection opened; created by the first one (most connections have none). */
-  private queue: Array<() => void> | null = null;
+  private opening: Opening | null = null;
 
-  constructor(protected readonly io: DriverIO, emitter?: Emitter<DriverEvents>) {
-    this.emitter = emitter ?? mitt<DriverEvents>();
+  constructor(protected readonly io: DriverIO, handlers?: DriverHandlers) {
+    this.handlers = handlers ?? new Map();
   }
 
   /** The headers added by `setHeader`, in order. */
   protected get customHeaders(): Array<[string, string]> {
-    return this.addedHeaders ?? [];
+    return this.opening?.addedHeaders ?? [];
   }
 
   on<K extends DriverEventType>(type: K, handler: DriverEventHandler<K>): void {
-    this.emitter.on(type, handler);
+    mitt<DriverEvents>(this.handlers).on(type, handler);
   }
 
   off<K extends DriverEventType>(type: K, handler?: DriverEventHandler<K>): void {
-    this.emitter.off(type, handler);
+    mitt<DriverEvents>(this.handlers).off(type, handler);
   }
 
   /**
@@ -51,49 +110,51 @@ export abstract class BaseDriver {
     if (this.started || this.readyState !== CONNECTING) return false;
     const text = String(value);
     if (!isSafeHeader(name, text)) return false;
-    (this.addedHeaders ??= []).push([name, text]);
+    const opening = (this.opening ??= new Opening());
+    (opening.addedHeaders ??= []).push([name, text]);
     return true;
+  }
+
+  /** Emits an event to its handlers (see `emitEvent`). */
+  protected emit<K extends DriverEventType>(type: K, event: DriverEvents[K]): void {
+    emitEvent(this.handlers, type, event);
+  }
+
+  /** Emits `connect` or `open`, then forgets their handlers (see `emitOnce`). */
+  protected emitOnce<K extends "connect" | "open">(type: K, event: DriverEvents[K]): void {
+    emitOnce(this.handlers, type, event);
   }
 
   /**
-   * mitt's `emit`, without its two array copies when a single handler listens: mitt copies the
-   * list (`slice`) and walks it with `map` on every event: 98–142 ns per emit against 36–46 ns
-   * here (Node 20, one handler), 6.5% of the time on 16 B text frames (--cpu-prof). The single
-   * handler is read before it runs, so handlers added or removed meanwhile take effect from the
-   * next event on, as with mitt.
+   * Keeps a send made while connecting, to make (in order) on open. False once closing or closed.
+   * Sends made while open do not come here: they go out at once, and allocate nothing to do so
+   * (a closure per `text` call before: one allocation per message).
    */
-  protected emit<K extends DriverEventType>(type: K, event: DriverEvents[K]): void {
-    const handlers = this.emitter.all.get(type);
-    if (handlers === undefined || handlers.length !== 1 || this.emitter.all.has("*")) {
-      this.emitter.emit(type, event);
-      return;
-    }
-    (handlers[0] as (event: DriverEvents[K]) => void)(event);
-  }
-
-  /** Runs `send` now if open, later (in order, on open) if connecting; false once closing. */
-  protected sendOrQueue(send: () => void): boolean {
-    if (this.readyState === OPEN) {
-      send();
-      return true;
-    }
+  protected queueSend(type: number, data: string | Uint8Array, onPong?: () => void): boolean {
     if (this.readyState !== CONNECTING) return false;
-    (this.queue ??= []).push(send);
+    const opening = (this.opening ??= new Opening());
+    (opening.queue ??= []).push({ type, data, onPong });
     return true;
   }
 
-  /** Sends what was queued before the connection opened, in order. */
+  /** Makes one send that was queued while connecting. */
+  protected abstract sendQueued(send: QueuedSend): void;
+
+  /**
+   * Sends what was queued before the connection opened, in order, and drops what only the opening
+   * handshake needed.
+   */
   protected flushQueue(): void {
-    const queue = this.queue;
-    this.queue = null;
+    const queue = this.opening?.queue ?? null;
+    this.opening = null;
     if (queue === null) return;
     for (const send of queue) {
       if (this.readyState !== OPEN) return;
-      send();
+      this.sendQueued(send);
     }
   }
 
   protected dropQueue(): void {
-    this.queue = null;
+    this.opening = null;
   }
 }

@@ -6,8 +6,7 @@ import { draftVersionOf } from "./hixie/handshake.js";
 import { Hixie75Driver } from "./hixie/hixie75.js";
 import { Hixie76Driver } from "./hixie/hixie76.js";
 import { HybiServerDriver } from "./hybi/server.js";
-import mitt, { type Emitter } from "mitt";
-import type { DriverEvents } from "./events.js";
+import type { DriverHandlers } from "./base.js";
 import type { ClientOptions, DriverIO, RequestLike, ServerOptions } from "./options.js";
 import { isWebSocket, normalizeRequest } from "./request.js";
 import { HttpServerDriver } from "./server.js";
@@ -18,12 +17,12 @@ import type { ClientDriver, Driver as DriverInterface, HttpRequest, ServerDriver
  * when drafts are not served, so that its refusal says so (and `version` names the draft).
  */
 function createServerDriver(
-  request: HttpRequest, io: DriverIO, options: ServerOptions, emitter: Emitter<DriverEvents>,
+  request: HttpRequest, io: DriverIO, options: ServerOptions, handlers?: DriverHandlers,
 ): ServerDriver {
   const draft = draftVersionOf(request, options.allowDrafts === true);
-  if (draft === "hixie-76") return new Hixie76Driver(request, io, options, emitter);
-  if (draft === "hixie-75") return new Hixie75Driver(request, io, options, emitter);
-  return new HybiServerDriver(request, io, options, emitter);
+  if (draft === "hixie-76") return new Hixie76Driver(request, io, options, handlers);
+  if (draft === "hixie-75") return new Hixie75Driver(request, io, options, handlers);
+  return new HybiServerDriver(request, io, options, handlers);
 }
 
 export type Driver = DriverInterface;
@@ -45,7 +44,7 @@ export const Driver = {
    * event, Deno, Bun). Pass any bytes that followed the head to `parse`.
    */
   fromRequest(request: RequestLike, io: DriverIO, options: ServerOptions = NO_OPTIONS): ServerDriver {
-    return createServerDriver(normalizeRequest(request), io, options, mitt<DriverEvents>());
+    return createServerDriver(normalizeRequest(request), io, options);
   },
 
   /** A client driver for a `ws:` or `wss:` URL; `start()` writes the opening handshake. */

@@ -4,9 +4,7 @@
  * drafts have no binary messages, pings or close codes, so `binary`, `ping` and `pong` return false
  * and a `close` event carries the code and reason given to `close()` (1000 and "" by default).
  */
-import type { Emitter } from "mitt";
-import type { DriverEvents } from "../events.js";
-import { BaseDriver, CLOSED, CONNECTING, OPEN } from "../base.js";
+import { BaseDriver, CLOSED, CONNECTING, type DriverHandlers, OPEN, type QueuedSend } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
 import { CloseCode } from "../hybi/close.js";
 import { errorResponse, selectProtocol } from "../hybi/handshake-server.js";
@@ -18,6 +16,9 @@ import { type DraftFrameSink, DraftParser } from "./parser.js";
 
 /** draft-hixie-76 §1.4: the closing frame, a 0xFF type byte and a zero length. */
 const CLOSING_FRAME = Uint8Array.of(0xff, 0x00);
+
+/** The type byte of a text frame (draft-hixie-76 §5.3), as the queue of early sends records it. */
+const TEXT_FRAME = 0x00;
 
 export abstract class DraftDriver extends BaseDriver implements ServerDriver, DraftFrameSink {
   abstract override readonly version: DraftVersion;
@@ -34,13 +35,13 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     request: HttpRequest,
     io: DriverIO,
     options: ServerOptions,
-    emitter: Emitter<DriverEvents> | undefined,
+    handlers: DriverHandlers | undefined,
     /** Whether this draft has the 0xFF 0x00 closing frame (draft-76 does, draft-75 does not). */
     private readonly closingFrame: boolean,
     /** How many body bytes the handshake needs after the head (8 in draft-76). */
     private readonly bodyLength: number,
   ) {
-    super(io, emitter);
+    super(io, handlers);
     this.request = request;
     this.options = options;
     this.maxLength = resolveMaxLength(options);
@@ -106,13 +107,22 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
 
   /** Sends a text frame, 0x00, the UTF-8 bytes, 0xFF (draft-hixie-76 §5.3); queued until open. */
   text(message: string): boolean {
-    return this.sendOrQueue(() => {
-      const data = utf8Encode(message);
-      const frame = new Uint8Array(data.length + 2);
-      frame.set(data, 1);
-      frame[frame.length - 1] = 0xff;
-      this.io.write(frame);
-    });
+    if (this.readyState !== OPEN) return this.queueSend(TEXT_FRAME, message);
+    this.sendText(message);
+    return true;
+  }
+
+  /** A send queued while connecting: the drafts queue text only. */
+  protected sendQueued(send: QueuedSend): void {
+    this.sendText(send.data as string);
+  }
+
+  private sendText(message: string): void {
+    const data = utf8Encode(message);
+    const frame = new Uint8Array(data.length + 2);
+    frame.set(data, 1);
+    frame[frame.length - 1] = 0xff;
+    this.io.write(frame);
   }
 
   /** The drafts' length-prefixed frames are discarded by their readers: there is no binary message. */
@@ -214,7 +224,7 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     const tail = this.handshakeTail(held.subarray(0, this.bodyLength));
     if (tail) this.io.write(tail);
     this.readyState = OPEN;
-    this.emit("open", {});
+    this.emitOnce("open", {});
     this.flushQueue();
     const rest = held.subarray(this.bodyLength);
     if (rest.length > 0 && this.readyState === OPEN) this.parser.parse(rest);

@@ -5,8 +5,7 @@
  * them back until they see the response, so the head is sent as soon as `start()` is called), or in
  * `request.body`; the digest and `open` wait for them.
  */
-import type { Emitter } from "mitt";
-import type { DriverEvents } from "../events.js";
+import type { DriverHandlers } from "../base.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import type { HttpRequest } from "../types.js";
 import { DraftDriver } from "./driver.js";
@@ -20,8 +19,8 @@ export class Hixie76Driver extends DraftDriver {
 
   private numbers: [number, number] = [0, 0];
 
-  constructor(request: HttpRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
-    super(request, io, options, emitter, true, KEY3_LENGTH);
+  constructor(request: HttpRequest, io: DriverIO, options: ServerOptions = {}, handlers?: DriverHandlers) {
+    super(request, io, options, handlers, true, KEY3_LENGTH);
   }
 
   protected checkRequest(): void {

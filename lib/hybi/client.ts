@@ -44,6 +44,10 @@ export class HybiClientDriver extends HybiDriver {
     for (const [name, value] of Object.entries(normalizeHeaders(options.headers))) this.setHeader(name, value);
   }
 
+  protected get isClient(): boolean {
+    return true;
+  }
+
   /** Writes the opening handshake request. */
   start(): boolean {
     if (this.started || this.readyState !== CONNECTING) return false;

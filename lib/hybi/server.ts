@@ -2,10 +2,8 @@
  * An RFC 6455 server connection for a request that has been read (by our own HTTP reader or by the
  * embedder's HTTP stack).
  */
-import { CLOSED, CONNECTING } from "../base.js";
+import { CLOSED, CONNECTING, type DriverHandlers } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
-import type { Emitter } from "mitt";
-import type { DriverEvents } from "../events.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
@@ -15,8 +13,13 @@ import {
 
 const NO_PROTOCOLS: readonly string[] = [];
 
+/** Frames that arrived before `start()` answered the handshake, and their total length. */
+interface EarlyFrames {
+  readonly chunks: Uint8Array[];
+  bytes: number;
+}
+
 export class HybiServerDriver extends HybiDriver {
-  override readonly version: string;
   readonly request: ParsedRequest;
 
   private readonly protocols: readonly string[];
@@ -24,16 +27,25 @@ export class HybiServerDriver extends HybiDriver {
    * Frames that arrive before `start()` answers the handshake wait here, up to a limit; created by
    * the first (most clients wait for the 101 before they send).
    */
-  private early: Uint8Array[] | null = null;
-  private earlyBytes = 0;
+  private early: EarlyFrames | null = null;
 
-  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, emitter?: Emitter<DriverEvents>) {
-    super(io, options, false, emitter);
+  constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, handlers?: DriverHandlers) {
+    super(io, options, false, handlers);
     this.request = request;
     this.protocols = options.protocols ?? NO_PROTOCOLS;
-    const version = (request.headers["sec-websocket-version"] ?? "13").trim();
-    // The common version as a constant: one string shared by every connection, not one each.
-    this.version = version === "13" || !/^\d+$/.test(version) ? "hybi-13" : `hybi-${version}`;
+  }
+
+  /**
+   * "hybi-13", or "hybi-8" / "hybi-7" for those versions' requests: read from the request when
+   * asked, rather than kept in a field of every connection.
+   */
+  override get version(): string {
+    const version = (this.request.headers["sec-websocket-version"] ?? "13").trim();
+    return version === "13" || !/^\d+$/.test(version) ? "hybi-13" : `hybi-${version}`;
+  }
+
+  protected get isClient(): boolean {
+    return false;
   }
 
   /** Answers the handshake: 101 and `open`, or an error status, `error` and `close`. */
@@ -61,7 +73,7 @@ export class HybiServerDriver extends HybiDriver {
     this.open();
     const early = this.early;
     this.early = null;
-    if (early !== null) for (const chunk of early) this.parse(chunk);
+    if (early !== null) for (const chunk of early.chunks) this.parse(chunk);
     return true;
   }
 
@@ -75,13 +87,14 @@ export class HybiServerDriver extends HybiDriver {
   }
 
   protected parseConnecting(chunk: Uint8Array): void {
-    this.earlyBytes += chunk.length;
+    const early = (this.early ??= { chunks: [], bytes: 0 });
+    early.bytes += chunk.length;
     // A whole frame of the largest message (its header is at most 14 bytes) may arrive early.
-    if (this.earlyBytes > this.maxLength + 14) {
+    if (early.bytes > this.maxLength + 14) {
       this.early = null;
       this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
       return;
     }
-    (this.early ??= []).push(chunk);
+    early.chunks.push(chunk);
   }
 }

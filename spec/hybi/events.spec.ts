@@ -4,7 +4,7 @@
  * nothing. Every test drives a real server with real frames.
  */
 import { Driver } from "../../lib/driver";
-import { CollectingIO, clientFrame, openServer, upgradeRequest, utf8 } from "../support/wire";
+import { CollectingIO, clientFrame, openServer, requestKey, upgradeRequest, upgradeResponse, utf8 } from "../support/wire";
 
 /** A masked text frame from the client (RFC 6455 §5.1, §5.6). */
 const textFrame = (text: string): Uint8Array => clientFrame({ opcode: 1, payload: utf8(text) });
@@ -133,6 +133,43 @@ describe("Driver.server: one set of handlers before and after the request is rea
     driver.end();
     expect(closes).toEqual([1006]);
     expect(driver.request).toBeUndefined();
+  });
+});
+
+describe("connect and open fire once per connection", () => {
+  it("runs each connect and open handler once; one added afterwards never runs, and off of a spent one changes nothing", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io);
+    const calls: string[] = [];
+    const onConnect = () => {
+      calls.push("connect");
+      driver.start();
+    };
+    const onOpen = () => calls.push("open");
+    driver.on("connect", onConnect);
+    driver.on("open", onOpen);
+    driver.on("message", (event) => calls.push(`message ${String(event.data)}`));
+    driver.parse(utf8(upgradeRequest()));
+    expect(calls).toEqual(["connect", "open"]);
+    driver.off("connect", onConnect);
+    driver.off("open");
+    driver.on("open", () => calls.push("late open"));
+    driver.on("connect", () => calls.push("late connect"));
+    driver.parse(textFrame("1"));
+    expect(calls).toEqual(["connect", "open", "message 1"]);
+    expect(driver.readyState).toBe(1);
+  });
+
+  it("runs every open handler of a client, in order, once", () => {
+    const io = new CollectingIO();
+    const driver = Driver.client("ws://example.com/", io);
+    const calls: string[] = [];
+    driver.on("open", () => calls.push("a"));
+    driver.on("open", () => calls.push("b"));
+    driver.start();
+    driver.parse(utf8(upgradeResponse(requestKey(io.text()))));
+    expect(calls).toEqual(["a", "b"]);
+    expect(driver.readyState).toBe(1);
   });
 });
 

@@ -53,6 +53,39 @@ describe("the send queue before open", () => {
     expect(written.endsWith("\x81\x05hello")).toBe(true);
   });
 
+  it("queues pong and a ping with a callback, and the callback runs when its pong arrives", () => {
+    const io = new CollectingIO();
+    const server = Driver.server(io);
+    const pongs: string[] = [];
+    // Made before the request is read, then replayed on the RFC 6455 driver, then queued until open.
+    expect(server.pong("early pong")).toBe(true);
+    expect(server.ping("p1", () => pongs.push("p1"))).toBe(true);
+    expect(server.binary(bytes(7, 8))).toBe(true);
+    server.parse(utf8(upgradeRequest()));
+    expect(io.chunks).toHaveLength(0);
+    server.start();
+    const written = io.all();
+    const frames = readFrames(written.subarray(io.text().indexOf("\r\n\r\n") + 4));
+    expect(frames.map((f) => [f.opcode, Array.from(f.payload)])).toEqual([
+      [10, Array.from(utf8("early pong"))], [9, Array.from(utf8("p1"))], [2, [7, 8]],
+    ]);
+    expect(pongs).toEqual([]);
+    server.parse(clientFrame({ opcode: 10, payload: utf8("p1") }));
+    expect(pongs).toEqual(["p1"]);
+  });
+
+  it("refuses a ping or pong over 125 bytes while connecting, and queues nothing for it", () => {
+    const io = new CollectingIO();
+    const client = Driver.client("ws://example.com/", io);
+    expect(client.ping(new Uint8Array(126))).toBe(false);
+    expect(client.pong(new Uint8Array(126))).toBe(false);
+    client.start();
+    const key = requestKey(io.text());
+    io.take();
+    client.parse(utf8(upgradeResponse(key)));
+    expect(io.chunks).toHaveLength(0);
+  });
+
   it("drops the queue when the connection closes before it opens", () => {
     const io = new CollectingIO();
     const client = Driver.client("ws://example.com/", io);
