@@ -12,12 +12,15 @@ export function normalizeRequest(request: RequestLike & { httpVersion?: string }
     const parsed = new URL(url);
     url = parsed.pathname + parsed.search;
   }
-  const normalized: HttpRequest = {
-    method: (request.method ?? "GET").toUpperCase(),
-    url,
-    headers: normalizeHeaders(request.headers),
-  };
-  if (request.httpVersion !== undefined) normalized.httpVersion = request.httpVersion;
+  const method = (request.method ?? "GET").toUpperCase();
+  const headers = normalizeHeaders(request.headers);
+  const version = request.httpVersion;
+  // All the fields in one literal: a field added afterwards moves the object's fields to a
+  // separate array (40 bytes more per open connection; bench/server.mjs, Node adapter). "1.1" is a
+  // constant, not the HTTP stack's string for each request.
+  const normalized: HttpRequest = version === undefined
+    ? { method, url, headers }
+    : { method, url, headers, httpVersion: version === "1.1" ? "1.1" : version };
   if (request.body instanceof Uint8Array) normalized.body = request.body;
   return normalized;
 }

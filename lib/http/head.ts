@@ -8,7 +8,7 @@
  */
 import { HTTPParser } from "http-parser-js";
 import { EMPTY, latin1Decode, latin1Encode } from "../util/bytes.js";
-import { type HeaderMap, createHeaderMap } from "./headers.js";
+import { type HeaderMap, createHeaderMap, shareValue } from "./headers.js";
 
 export interface RequestHead {
   method: string;
@@ -162,16 +162,6 @@ function checkLines(kind: "request" | "response", head: Uint8Array): string | nu
 }
 
 /**
- * Values every WebSocket handshake carries (RFC 6455 §4.1, §4.2.2), as constants: a request keeps
- * its headers while the connection is open, and these are then one string shared by every
- * connection instead of one string each.
- */
-const COMMON_VALUES = new Map(
-  ["websocket", "Upgrade", "upgrade", "13", "keep-alive, Upgrade", "permessage-deflate; client_max_window_bits"]
-    .map((value) => [value, value]),
-);
-
-/**
  * A copy of a header value that holds no more than its own characters. http-parser-js cuts values
  * out of the header line, and V8 makes a cut of 13 or more characters a view that keeps the whole
  * line alive ("sec-websocket-key: " and all) for as long as the request is kept: the copy drops
@@ -204,7 +194,7 @@ function parseHead(kind: "request" | "response", head: Uint8Array): RequestHead 
   const headers = createHeaderMap();
   for (let i = 0; i + 1 < done.headers.length; i += 2) {
     const name = done.headers[i].toLowerCase();
-    const value = COMMON_VALUES.get(done.headers[i + 1]) ?? ownString(done.headers[i + 1]);
+    const value = shareValue(name, done.headers[i + 1], ownString);
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
   const httpVersion = done.versionMajor === 1 && done.versionMinor === 1 ? "1.1" : `${done.versionMajor}.${done.versionMinor}`;

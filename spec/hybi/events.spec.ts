@@ -200,6 +200,32 @@ describe("request headers inherit nothing", () => {
 });
 
 describe("request header values are kept exactly as read", () => {
+  it("reads each request's own Host, Origin and User-Agent, across many requests with different values", () => {
+    // Values that repeat are shared between requests, from a table that is emptied when it fills
+    // up: 600 requests with 300 different hosts go round it more than once.
+    for (let i = 0; i < 600; i++) {
+      const n = i % 300;
+      const driver = Driver.server(new CollectingIO());
+      driver.parse(utf8(upgradeRequest({ Host: `h${n}.example`, Origin: `https://o${n}.example`, "User-Agent": `agent/${n}` })));
+      const headers = driver.request?.headers as Record<string, string>;
+      expect([headers["host"], headers["origin"], headers["user-agent"]]).toEqual([`h${n}.example`, `https://o${n}.example`, `agent/${n}`]);
+      const adopted = Driver.fromRequest({ method: "GET", url: "/", headers: { host: `h${n}.example`, "user-agent": `agent/${n}` } }, new CollectingIO());
+      expect(adopted.request?.headers["host"]).toBe(`h${n}.example`);
+      expect(adopted.request?.headers["user-agent"]).toBe(`agent/${n}`);
+    }
+  });
+
+  it("keeps the HTTP version a request read by the embedder's stack gives, and gives none when it gives none", () => {
+    const io = new CollectingIO();
+    // As Node's IncomingMessage has it.
+    const current = { method: "GET", url: "/", headers: { host: "a" }, httpVersion: "1.1" };
+    const older = { method: "GET", url: "/", headers: { host: "a" }, httpVersion: "1.0" };
+    expect(Driver.fromRequest(current, io).request?.httpVersion).toBe("1.1");
+    expect(Driver.fromRequest(older, io).request?.httpVersion).toBe("1.0");
+    const without = Driver.fromRequest({ method: "GET", url: "/", headers: { host: "a" } }, io);
+    expect(without.request && "httpVersion" in without.request).toBe(false);
+  });
+
   it("keeps long values, latin-1 bytes included, and the shared common ones", () => {
     const driver = Driver.server(new CollectingIO());
     const head = upgradeRequest({ "User-Agent": "a long user agent string, v1.2.3" });
