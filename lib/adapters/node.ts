@@ -37,23 +37,35 @@ const CONNECTION = Symbol("wsdriver.connection");
 
 type Carrier = Duplex & { [CONNECTION]?: NodeConnection<DriverInterface> };
 
+/** `NodeConnection.flags`: a `write` returned false and the socket has not drained since. */
+const DRAIN_PENDING = 1;
+/** `NodeConnection.flags`: one of the corks is a write's, outside a parse, undone at the end of the tick. */
+const TICK_CORKED = 2;
+/** `NodeConnection.flags`: the socket has closed. */
+const CLOSED = 4;
+
+/** What only some connections need: their own event handlers, and promises waiting for `drain`. */
+interface Listeners {
+  events: Emitter<ConnectionEvents> | null;
+  waiters: Array<() => void> | null;
+}
+
 /**
  * One connection: the socket, its driver, and the backpressure state. It is also the driver's `io`,
  * and the socket's listeners are functions shared by every connection (they find it through the
- * socket), so an idle connection holds this object, its driver and one closure for the driver's
- * `close`; the connection's own emitter is made by the first `on`.
+ * socket), so an idle connection holds this object, its driver and one bound function for the
+ * driver's `close`. The three yes/no states share one number, and the connection's own emitter and
+ * `drained()` waiters one object made on first use: 88 -> 64 bytes per connection, and the bound
+ * function 48 bytes where a closure and its context took 96 (bench/server.mjs, Node adapter).
  */
 class NodeConnection<D extends DriverInterface> implements Connection<D> {
   readonly socket: Duplex;
   readonly driver: D;
-  private drainPending = false;
+  /** DRAIN_PENDING, TICK_CORKED and CLOSED. */
+  private flags = 0;
   /** Nesting depth of our own `cork()` calls: a chunk being parsed, a large frame being written. */
   private corks = 0;
-  /** Whether one of those corks is a write's, outside a parse, undone at the end of the tick. */
-  private tickCorked = false;
-  private closed = false;
-  private events: Emitter<ConnectionEvents> | null = null;
-  private waiters: Array<() => void> | null = null;
+  private listeners: Listeners | null = null;
 
   constructor(socket: Duplex, create: (io: DriverIO) => D) {
     this.socket = socket;
@@ -65,10 +77,7 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     socket.on("end", onEnd);
     socket.on("error", onError);
     socket.on("close", onClose);
-    // The closing handshake is over (or the connection failed): end our half of the TCP connection.
-    this.driver.on("close", () => {
-      if (!socket.destroyed) socket.end();
-    });
+    this.driver.on("close", endSocket.bind(socket));
   }
 
   /** The driver's `io.write`. */
@@ -76,21 +85,21 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     const socket = this.socket;
     // A write after the socket is gone would only raise ERR_STREAM_DESTROYED; the driver hears of
     // the loss through `end()` instead.
-    if (this.closed || socket.destroyed || !socket.writable) return false;
+    if ((this.flags & CLOSED) !== 0 || socket.destroyed || !socket.writable) return false;
     // Outside a chunk's parse (a timer, after an await), the first write corks until the end of
     // this tick, so a burst of sends leaves in one writev too: 10 messages of 64 B per tick went
     // from 88-109 k to 314-346 k messages/s; one per tick from 35-40 k to 43 k. process.nextTick
     // runs before any I/O, so nothing waits for a timer or a packet.
     if (this.corks === 0) {
       this.cork();
-      this.tickCorked = true;
+      this.flags |= TICK_CORKED;
       process.nextTick(uncorkAtTickEnd, this);
     }
     const ok = socket.write(chunk);
-    if (!ok && this.tickCorked) {
+    if (!ok && (this.flags & TICK_CORKED) !== 0) {
       // A sender looping until needsDrain must hear it now, not at the end of the tick: hand the
       // gathered bytes to the kernel and let `uncork` say whether they all left.
-      this.tickCorked = false;
+      this.flags &= ~TICK_CORKED;
       this.uncork();
     }
     // Every write is corked (by a parse, the framer or the tick), and a corked write returns false
@@ -101,8 +110,8 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
 
   /** @internal The end of the tick in which a write outside a parse corked the socket. */
   uncorkTick(): void {
-    if (!this.tickCorked) return;
-    this.tickCorked = false;
+    if ((this.flags & TICK_CORKED) === 0) return;
+    this.flags &= ~TICK_CORKED;
     this.uncork();
   }
 
@@ -123,7 +132,7 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     // writableLength. Node's needDrain, set by the corked write that crossed the high-water mark,
     // stays true until its `drain` on the next tick even when nothing is left, so only bytes still
     // buffered up to the mark mean the sender should wait (`drain` follows once they have gone).
-    if (socket.writableNeedDrain && socket.writableLength >= socket.writableHighWaterMark) this.drainPending = true;
+    if (socket.writableNeedDrain && socket.writableLength >= socket.writableHighWaterMark) this.flags |= DRAIN_PENDING;
   }
 
   /**
@@ -154,20 +163,22 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
   }
 
   get needsDrain(): boolean {
-    return this.drainPending;
+    return (this.flags & DRAIN_PENDING) !== 0;
   }
 
   drained(): Promise<void> {
-    if (!this.drainPending || this.closed) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+    if ((this.flags & (DRAIN_PENDING | CLOSED)) !== DRAIN_PENDING) return Promise.resolve();
+    const listeners = (this.listeners ??= { events: null, waiters: null });
+    return new Promise<void>((resolve) => (listeners.waiters ??= []).push(resolve));
   }
 
   on<K extends keyof ConnectionEvents>(type: K, handler: (event: ConnectionEvents[K]) => void): void {
-    (this.events ??= mitt<ConnectionEvents>()).on(type, handler);
+    const listeners = (this.listeners ??= { events: null, waiters: null });
+    (listeners.events ??= mitt<ConnectionEvents>()).on(type, handler);
   }
 
   off<K extends keyof ConnectionEvents>(type: K, handler?: (event: ConnectionEvents[K]) => void): void {
-    this.events?.off(type, handler);
+    this.listeners?.events?.off(type, handler);
   }
 
   destroy(): void {
@@ -177,22 +188,31 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
 
   /** @internal The socket drained, or closed: whoever waits may send again. */
   release(): void {
-    this.drainPending = false;
-    const ready = this.waiters;
+    this.flags &= ~DRAIN_PENDING;
+    const listeners = this.listeners;
+    const ready = listeners === null ? null : listeners.waiters;
     if (ready === null) return;
-    this.waiters = null;
+    (listeners as Listeners).waiters = null;
     for (const resolve of ready) resolve();
   }
 
   /** @internal */
   emit<K extends keyof ConnectionEvents>(type: K, event: ConnectionEvents[K]): void {
-    this.events?.emit(type, event);
+    this.listeners?.events?.emit(type, event);
   }
 
   /** @internal */
   markClosed(): void {
-    this.closed = true;
+    this.flags |= CLOSED;
   }
+}
+
+/**
+ * The driver's `close` handler, bound to the socket: the closing handshake is over (or the
+ * connection failed), so end our half of the TCP connection.
+ */
+function endSocket(this: Duplex): void {
+  if (!this.destroyed) this.end();
 }
 
 function uncorkAtTickEnd(connection: NodeConnection<DriverInterface>): void {

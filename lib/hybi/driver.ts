@@ -22,15 +22,14 @@ export type Payload = string | Uint8Array | ArrayBuffer;
 /**
  * Every field below is 8 bytes of every open connection, so what can be read elsewhere is not a
  * field: `version` and `isClient` are getters, `maxLength` is the parser's, and whether a close
- * frame was sent is the ready state (sent ⇔ CLOSING while the parser runs). With the fields
- * `BaseDriver` gathered, 192 -> 144 bytes per server connection (bench/heap.mjs).
+ * frame was sent is the ready state (sent ⇔ CLOSING while the parser runs); what only the opening
+ * handshake needs is in `BaseDriver.opening`. 192 -> 112 bytes per server connection (heap
+ * snapshot of 50 open `Driver.server` connections; bench/heap.mjs measures the whole driver).
  */
 export abstract class HybiDriver extends BaseDriver implements FrameSink, MessageSink {
   protected readonly parser: FrameParser;
   protected readonly assembler: MessageAssembler;
   protected readonly framer: Framer;
-  /** Extensions added before `start()`, to negotiate. */
-  protected negotiator: ExtensionNegotiator | null = null;
   /** The negotiated extensions, once open; null (the fast path) when there are none. */
   protected extensions: ExtensionPipeline | null = null;
   /** Created by the first `ping` with a callback: an idle connection is 200 bytes smaller without it. */
@@ -112,8 +111,13 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
    */
   addExtension(extension: Extension): boolean {
     if (this.started || this.readyState !== CONNECTING) return false;
-    if (this.negotiator === null) this.negotiator = new ExtensionNegotiator();
-    return this.negotiator.add(extension);
+    const opening = this.openingState();
+    return (opening.negotiator ??= new ExtensionNegotiator()).add(extension);
+  }
+
+  /** Extensions added before `start()`, to negotiate; null if none were. */
+  protected get negotiator(): ExtensionNegotiator | null {
+    return this.opening === null ? null : this.opening.negotiator;
   }
 
   /** What negotiated extensions learn about this connection. */

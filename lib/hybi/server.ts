@@ -13,26 +13,18 @@ import {
 
 const NO_PROTOCOLS: readonly string[] = [];
 
-/** Frames that arrived before `start()` answered the handshake, and their total length. */
-interface EarlyFrames {
-  readonly chunks: Uint8Array[];
-  bytes: number;
-}
-
+/**
+ * What only the opening handshake needs (the subprotocols accepted, frames that arrive before
+ * `start()` answers) is kept in `BaseDriver.opening`, which is dropped once the connection opens:
+ * an open connection keeps its request and the RFC 6455 driver's fields only (bench/heap.mjs).
+ */
 export class HybiServerDriver extends HybiDriver {
   readonly request: ParsedRequest;
-
-  private readonly protocols: readonly string[];
-  /**
-   * Frames that arrive before `start()` answers the handshake wait here, up to a limit; created by
-   * the first (most clients wait for the 101 before they send).
-   */
-  private early: EarlyFrames | null = null;
 
   constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, handlers?: DriverHandlers) {
     super(io, options, false, handlers);
     this.request = request;
-    this.protocols = options.protocols ?? NO_PROTOCOLS;
+    if (options.protocols !== undefined) this.openingState().protocols = options.protocols;
   }
 
   /**
@@ -66,14 +58,14 @@ export class HybiServerDriver extends HybiDriver {
       this.refuse(error as HandshakeError);
       return false;
     }
-    this.protocol = selectProtocol(headers["sec-websocket-protocol"], this.protocols);
+    this.protocol = selectProtocol(headers["sec-websocket-protocol"], this.opening?.protocols ?? NO_PROTOCOLS);
     const response = hybiResponse(headers["sec-websocket-key"], this.protocol, negotiated.header, this.customHeaders);
     this.useExtensions(negotiated.pipeline);
     this.io.write(new TextEncoder().encode(response));
+    // Frames that came early are read once open, which drops the opening state that held them.
+    const early = this.opening?.early ?? null;
     this.open();
-    const early = this.early;
-    this.early = null;
-    if (early !== null) for (const chunk of early.chunks) this.parse(chunk);
+    if (early !== null) for (const chunk of early) this.parse(chunk);
     return true;
   }
 
@@ -86,15 +78,19 @@ export class HybiServerDriver extends HybiDriver {
     this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
   }
 
+  /**
+   * Frames that arrive before `start()` answers the handshake wait, up to a limit, in a list made
+   * by the first (most clients wait for the 101 before they send).
+   */
   protected parseConnecting(chunk: Uint8Array): void {
-    const early = (this.early ??= { chunks: [], bytes: 0 });
-    early.bytes += chunk.length;
+    const opening = this.openingState();
+    opening.earlyBytes += chunk.length;
     // A whole frame of the largest message (its header is at most 14 bytes) may arrive early.
-    if (early.bytes > this.maxLength + 14) {
-      this.early = null;
+    if (opening.earlyBytes > this.maxLength + 14) {
+      opening.early = null;
       this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
       return;
     }
-    early.chunks.push(chunk);
+    (opening.early ??= []).push(chunk);
   }
 }
