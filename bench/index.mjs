@@ -56,12 +56,15 @@ async function parsing(pureWs) {
   for (const [index, workload] of PARSE_WORKLOADS.entries()) {
     log(`parse: ${workload.name}`);
     const input = buildInput(workload);
-    const baselines = { memcpy: [], unmask: [] };
+    const baselines = { memcpy: [], unmask: [], nativeUnmask: [], zeroFilled: [], uninitialised: [] };
     const medians = await interleaved(["wsdriver", "ws", "ws-js", "websocket-driver", "baselines"], ROUNDS, async (name) => {
       if (name === "baselines") {
-        const b = runBaselines(input);
+        const b = runBaselines(input, workload);
         baselines.memcpy.push(b.bytes / b.memcpy);
         baselines.unmask.push(b.bytes / b.unmask);
+        baselines.nativeUnmask.push(b.bytes / b.nativeUnmask);
+        baselines.zeroFilled.push(b.payloadBytes / b.zeroFilled);
+        baselines.uninitialised.push(b.payloadBytes / b.uninitialised);
         return 0;
       }
       const result = name === "ws-js"
@@ -72,7 +75,8 @@ async function parsing(pureWs) {
     delete medians.baselines;
     rows.push({
       name: workload.name, bytes: input.length, messages: workload.count, rates: medians,
-      memcpy: median(baselines.memcpy), unmask: median(baselines.unmask),
+      memcpy: median(baselines.memcpy), unmask: median(baselines.unmask), nativeUnmask: median(baselines.nativeUnmask),
+      zeroFilled: median(baselines.zeroFilled), uninitialised: median(baselines.uninitialised),
     });
   }
   return rows;

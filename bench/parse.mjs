@@ -2,7 +2,7 @@
 // emits a message event for each. Every parser gets a fresh copy of the input for every run,
 // because parsers unmask in place.
 import { UPGRADE_HEADERS, asciiText, frameBytes, now, randomBytes, seconds } from "./common.mjs";
-import { Receiver, applyMask, ours, websocketDriver } from "./peers.mjs";
+import { Receiver, applyMask, bufferUtil, ours, websocketDriver } from "./peers.mjs";
 
 export const CHUNK = 64 * 1024;
 
@@ -86,10 +86,13 @@ export function runParser(name, workload, input) {
 }
 
 /**
- * The floor and the masking cost on the same bytes: a plain copy of the input (memcpy) and our
- * in-place unmasking of it in 64 KiB pieces.
+ * The floor and the masking cost on the same bytes: a plain copy of the input (memcpy), our in-place
+ * unmasking of it in 64 KiB pieces, and bufferutil's native unmasking of the same pieces. Then what
+ * holding each message costs before a byte of it is unmasked: a buffer of the message's size per
+ * message, filled by a copy, allocated zero-filled (`new Uint8Array`, all the core can use) or
+ * uninitialised (`Buffer.allocUnsafe`, what ws uses).
  */
-export function runBaselines(input) {
+export function runBaselines(input, workload) {
   const copy = Buffer.allocUnsafeSlow(input.length);
   copy.set(input); // touch every page first, so the timed copy measures the copy alone
   let start = now();
@@ -101,5 +104,20 @@ export function runBaselines(input) {
     applyMask(copy.subarray(at, Math.min(at + CHUNK, copy.length)), key, at & 3);
   }
   const unmask = seconds(start);
-  return { memcpy, unmask, bytes: input.length };
+  let nativeUnmask = NaN;
+  if (bufferUtil !== null) {
+    const keyBuffer = Buffer.from(key);
+    start = now();
+    // CHUNK is a multiple of 4, so every piece starts on key byte 0, as bufferutil's unmask assumes.
+    for (let at = 0; at < copy.length; at += CHUNK) bufferUtil.unmask(copy.subarray(at, Math.min(at + CHUNK, copy.length)), keyBuffer);
+    nativeUnmask = seconds(start);
+  }
+  const payload = input.subarray(0, workload.size);
+  start = now();
+  for (let i = 0; i < workload.count; i++) new Uint8Array(workload.size).set(payload);
+  const zeroFilled = seconds(start);
+  start = now();
+  for (let i = 0; i < workload.count; i++) Buffer.allocUnsafe(workload.size).set(payload);
+  const uninitialised = seconds(start);
+  return { memcpy, unmask, nativeUnmask, zeroFilled, uninitialised, bytes: input.length, payloadBytes: workload.size * workload.count };
 }

@@ -26,3 +26,6 @@ export function wsUsesBufferUtil() {
     return false;
   }
 }
+
+/** bufferutil's native masking, for the baselines: what ws + bufferutil unmasks with. */
+export const bufferUtil = wsUsesBufferUtil() ? require("bufferutil") : null;
