@@ -7,6 +7,7 @@
 import { Framer } from "../../lib/hybi/framer";
 import { FrameParser } from "../../lib/hybi/parser";
 import { applyMask, applyPackedMaskIn, maskInto, packKey, wordView } from "../../lib/util/mask";
+import { MaskingKeySource } from "../../lib/util/random";
 
 /** RFC 6455 §5.3: "octet i of the transformed data is the XOR of octet i of the original data with
  * octet at index i modulo 4 of the masking key". */
@@ -215,5 +216,35 @@ describe("A writer that can cork gets a header and an uncopied payload in one co
     new Framer(writer, false).frame(0x2, pattern(16 * 1024 - 1, 2));
     expect(writer.chunks).toHaveLength(1);
     expect(readBack(writer.chunks, false)).toEqual([pattern(16 * 1024 - 1, 2)]);
+  });
+});
+
+describe("RFC 6455 §5.3: masking keys come fresh from the platform's CSPRNG, drawn in growing pools", () => {
+  it("draws 64, 128 … 4096 random bytes as it runs out, and hands every byte out once", () => {
+    const draws: number[] = [];
+    const drawn: number[] = [];
+    const getRandomValues = crypto.getRandomValues.bind(crypto);
+    const spy = jest.spyOn(crypto, "getRandomValues").mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+      const result = getRandomValues(array as unknown as Uint8Array) as unknown as Uint8Array;
+      draws.push(result.length);
+      drawn.push(...result);
+      return array;
+    });
+    try {
+      const keys = new MaskingKeySource();
+      const target = new Uint8Array(8);
+      const handedOut: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const packed = keys.next(target, 2);
+        // The packed key is the four bytes written, first byte highest (as packKey reads them).
+        expect(packed).toBe(packKey(target, 2));
+        handedOut.push(...target.subarray(2, 6));
+      }
+      expect(draws).toEqual([64, 128, 256, 512, 1024, 2048, 4096, 4096]);
+      // 3,000 keys are the first 12,000 random bytes drawn, in order: none reused, none skipped.
+      expect(handedOut).toEqual(drawn.slice(0, 12_000));
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
