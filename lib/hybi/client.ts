@@ -29,7 +29,7 @@ export class HybiClientDriver extends HybiDriver {
   private reader: HeadReader<ResponseHead> | null;
 
   constructor(url: string | URL, io: DriverIO, options: ClientOptions = {}) {
-    super(io, options, true);
+    super(io, options);
     this.parsedUrl = new URL(String(url));
     if (this.parsedUrl.protocol !== "ws:" && this.parsedUrl.protocol !== "wss:") {
       throw new TypeError(`A WebSocket URL must be ws: or wss:, not ${this.parsedUrl.protocol}`);
@@ -99,7 +99,7 @@ export class HybiClientDriver extends HybiDriver {
 
   protected failHandshake(error: HandshakeError): void {
     this.readyState = CLOSED;
-    this.parser.stop();
+    this.stopParser();
     this.dropQueue();
     this.emit("error", error);
     this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });

@@ -21,19 +21,22 @@ export type Payload = string | Uint8Array | ArrayBuffer;
 
 /**
  * Every field below is 8 bytes of every open connection, so what can be read elsewhere is not a
- * field: `version` and `isClient` are getters, `maxLength` is the parser's, and whether a close
- * frame was sent is the ready state (sent ⇔ CLOSING while the parser runs); what only the opening
- * handshake needs is in `BaseDriver.opening`. 192 -> 112 bytes per server connection (heap
- * snapshot of 50 open `Driver.server` connections; bench/heap.mjs measures the whole driver).
+ * field: `version` and `isClient` are getters, and whether a close frame was sent is the ready
+ * state (sent ⇔ CLOSING while the parser runs); what only the opening handshake needs is in
+ * `BaseDriver.opening`. 192 -> 120 bytes per server connection (heap snapshot of 50 open
+ * `Driver.server` connections; bench/heap.mjs measures the whole driver).
  */
 export abstract class HybiDriver extends BaseDriver implements FrameSink, MessageSink {
-  protected readonly parser: FrameParser;
+  /** The largest incoming message, all its fragments together. */
+  protected readonly maxLength: number;
   /**
-   * The message assembler and the framer are made by the first data frame in and the first frame
-   * out: a connection that has sent and received nothing since it opened holds neither (128 bytes
-   * less per idle connection: 72 for the assembler, 56 for the framer; heap snapshot of open
-   * `Driver.server` connections). Once made they are kept, so a busy connection makes each once.
+   * The frame parser, the message assembler and the framer are made by the first bytes read once
+   * open, the first data frame in and the first frame out: a connection that has read and sent
+   * nothing since it opened holds none of them (288 bytes less per idle connection: 160 for the
+   * parser, 72 for the assembler, 56 for the framer; heap snapshot of open `Driver.server`
+   * connections). Once made they are kept, so a busy connection makes each once.
    */
+  private parserOrNull: FrameParser | null = null;
   private assemblerOrNull: MessageAssembler | null = null;
   private framerOrNull: Framer | null = null;
   /** The negotiated extensions, once open; null (the fast path) when there are none. */
@@ -41,10 +44,20 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   /** Created by the first `ping` with a callback: an idle connection is 200 bytes smaller without it. */
   private pongCallbacks: Map<string, Array<() => void>> | null = null;
 
-  constructor(io: DriverIO, options: DriverOptions, isClient: boolean, handlers?: DriverHandlers) {
+  constructor(io: DriverIO, options: DriverOptions, handlers?: DriverHandlers) {
     super(io, handlers);
+    this.maxLength = resolveMaxLength(options);
+  }
+
+  /** Reads the frames that arrive (RFC 6455 §5.2). */
+  protected get parser(): FrameParser {
     // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
-    this.parser = new FrameParser(this, { expectMasked: !isClient, maxLength: resolveMaxLength(options) });
+    return (this.parserOrNull ??= new FrameParser(this, { expectMasked: !this.isClient, maxLength: this.maxLength }));
+  }
+
+  /** Stops reading: nothing more is parsed (a parser not made yet has nothing to stop). */
+  protected stopParser(): void {
+    this.parserOrNull?.stop();
   }
 
   /** Reassembles the data frames that arrive into messages. */
@@ -63,11 +76,6 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   /** Whether this is the client's end (it masks what it sends, RFC 6455 §5.3). */
   protected abstract get isClient(): boolean;
-
-  /** The largest incoming message, all its fragments together. */
-  protected get maxLength(): number {
-    return this.parser.maxLength;
-  }
 
   abstract start(): boolean;
 
@@ -216,7 +224,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   end(): void {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
-    this.parser.stop();
+    this.stopParser();
     this.dropQueue();
     this.releaseExtensions();
     this.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
@@ -284,7 +292,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
       reason = text;
     }
     // §5.5.1: after a close frame nothing more is read.
-    this.parser.stop();
+    this.stopParser();
     // §5.5.1: answer a close we did not start, echoing its status code (an empty close gets an empty
     // one). The parser runs only while OPEN or CLOSING, and CLOSING means our close was sent.
     if (this.readyState === OPEN) this.sendClose(code === CloseCode.NO_STATUS ? null : code, EMPTY);
@@ -300,7 +308,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
    */
   protected fail(error: ProtocolError): void {
     if (this.readyState === CLOSED) return;
-    this.parser.stop();
+    this.stopParser();
     // CLOSING means our close frame was sent already.
     if (this.readyState === OPEN) this.sendClose(error.code, truncateUtf8(error.message, 123));
     this.readyState = CLOSED;

@@ -22,7 +22,7 @@ export class HybiServerDriver extends HybiDriver {
   readonly request: ParsedRequest;
 
   constructor(request: ParsedRequest, io: DriverIO, options: ServerOptions = {}, handlers?: DriverHandlers) {
-    super(io, options, false, handlers);
+    super(io, options, handlers);
     this.request = request;
     if (options.protocols !== undefined) this.openingState().protocols = options.protocols;
   }
