@@ -4,7 +4,7 @@
  * request is known are replayed on that driver in order; both share one set of handlers (mitt's
  * Map), so handlers added at any time see every event.
  */
-import { type DriverHandlers, type ReadyState, emitEvent, emitOnce } from "./base.js";
+import { type DriverHandlers, type ReadyState, closeTransport, emitEvent, emitOnce } from "./base.js";
 import { HandshakeError } from "./errors.js";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
@@ -136,6 +136,7 @@ export class HttpServerDriver implements ServerDriver {
     const reading = this.reading();
     if (reading === null) return;
     this.before = reading.handlers;
+    closeTransport(reading.io);
     emitEvent(reading.handlers, "close", { code: CloseCode.ABNORMAL, reason: "" });
   }
 
@@ -179,6 +180,7 @@ export class HttpServerDriver implements ServerDriver {
     this.before = handlers;
     reading.io.write(errorResponse(error.status, error.message));
     emitEvent(handlers, "error", error);
+    closeTransport(reading.io);
     emitEvent(handlers, "close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
   }
 

@@ -16,6 +16,7 @@ import type { IncomingMessage } from "node:http";
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
+import { TRANSPORT_CLOSE } from "../base.js";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
@@ -53,10 +54,11 @@ interface Listeners {
 /**
  * One connection: the socket, its driver, and the backpressure state. It is also the driver's `io`,
  * and the socket's listeners are functions shared by every connection (they find it through the
- * socket), so an idle connection holds this object, its driver and one bound function for the
- * driver's `close`. The three yes/no states share one number, and the connection's own emitter and
- * `drained()` waiters one object made on first use: 88 -> 64 bytes per connection, and the bound
- * function 48 bytes where a closure and its context took 96 (bench/server.mjs, Node adapter).
+ * socket), and the driver tells it of `close` through the `io` (`TRANSPORT_CLOSE`), so an idle
+ * connection holds this object and its driver: no `close` handler (a closure, its context and a
+ * handler list were 152 bytes per connection). The three yes/no states share one number, and the
+ * connection's own emitter and `drained()` waiters one object made on first use: 88 -> 64 bytes
+ * per connection (heap snapshots of idle connections, bench/server.mjs's Node adapter server).
  */
 class NodeConnection<D extends DriverInterface> implements Connection<D> {
   readonly socket: Duplex;
@@ -77,7 +79,14 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     socket.on("end", onEnd);
     socket.on("error", onError);
     socket.on("close", onClose);
-    this.driver.on("close", endSocket.bind(socket));
+  }
+
+  /**
+   * @internal The driver is about to emit `close`: the closing handshake is over (or the
+   * connection failed), so end our half of the TCP connection.
+   */
+  [TRANSPORT_CLOSE](): void {
+    if (!this.socket.destroyed) this.socket.end();
   }
 
   /** The driver's `io.write`. */
@@ -205,14 +214,6 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
   markClosed(): void {
     this.flags |= CLOSED;
   }
-}
-
-/**
- * The driver's `close` handler, bound to the socket: the closing handshake is over (or the
- * connection failed), so end our half of the TCP connection.
- */
-function endSocket(this: Duplex): void {
-  if (!this.destroyed) this.end();
 }
 
 function uncorkAtTickEnd(connection: NodeConnection<DriverInterface>): void {

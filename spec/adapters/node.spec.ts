@@ -185,6 +185,43 @@ describe("acceptSocket on a raw net server", () => {
       client.destroy();
     }
   });
+
+  it("answers a malformed request with 400 and ends the socket", async () => {
+    const socket = netConnect(port, "127.0.0.1");
+    try {
+      const received: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => received.push(chunk));
+      const ended = new Promise<void>((resolve) => socket.once("end", () => resolve()));
+      // RFC 9112 §5.1: no whitespace between a field name and its colon.
+      socket.write("GET /raw HTTP/1.1\r\nHost : 127.0.0.1\r\n\r\n");
+      await ended;
+      expect(Buffer.concat(received).toString("latin1")).toMatch(/^HTTP\/1\.1 400 /);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it("ends the socket once the closing handshake is done, with every close handler removed", async () => {
+    const socket = netConnect(port, "127.0.0.1");
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(HANDSHAKE);
+      await readUntil(socket, (bytes) => bytes.includes("\r\n\r\n"));
+      const connection = connections[connections.length - 1];
+      connection.driver.off("close");
+      const received: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => received.push(chunk));
+      const ended = new Promise<void>((resolve) => socket.once("end", () => resolve()));
+      // A masked close frame, 1000 (RFC 6455 §5.5.1), mask 37 fa 21 3d.
+      socket.write(Buffer.from([0x88, 0x82, 0x37, 0xfa, 0x21, 0x3d, 0x03 ^ 0x37, 0xe8 ^ 0xfa]));
+      await ended;
+      // The server's answer: an unmasked close frame echoing 1000.
+      expect([...Buffer.concat(received)]).toEqual([0x88, 0x02, 0x03, 0xe8]);
+      expect(connection.driver.readyState).toBe(3);
+    } finally {
+      socket.destroy();
+    }
+  });
 });
 
 describe("connect: our client against the ws server", () => {
