@@ -98,6 +98,31 @@ describe("the send queue before open", () => {
   });
 });
 
+describe("whole messages and messages in pieces on one connection (RFC 6455 §5.4)", () => {
+  it("delivers whole, fragmented, then whole messages in order", () => {
+    const { driver, events } = openServer();
+    driver.parse(clientFrame({ opcode: 1, payload: utf8("one") }));
+    driver.parse(clientFrame({ opcode: 2, fin: false, payload: bytes(1, 2) }));
+    driver.parse(clientFrame({ opcode: 0, payload: bytes(3) }));
+    driver.parse(clientFrame({ opcode: 1, payload: utf8("three ☃") }));
+    driver.parse(clientFrame({ opcode: 2, payload: bytes(4) }));
+    expect(comparable(events)).toEqual(comparable([
+      ["message", { data: "one" }], ["message", { data: bytes(1, 2, 3) }], ["message", { data: "three ☃" }],
+      ["message", { data: bytes(4) }],
+    ]));
+  });
+
+  it("fails a whole text message that is not UTF-8 with 1007 (RFC 6455 §8.1)", () => {
+    const { driver, io, events } = openServer();
+    driver.parse(clientFrame({ opcode: 1, payload: bytes(0x68, 0xc3, 0x28) }));
+    expect(events).toEqual([
+      ["error", expect.objectContaining({ message: "Invalid UTF-8 in a text message" })],
+      ["close", { code: 1007, reason: "Invalid UTF-8 in a text message" }],
+    ]);
+    expect(readFrames(io.take()).map((f) => [f.opcode, f.payload[0], f.payload[1]])).toEqual([[8, 0x03, 0xef]]);
+  });
+});
+
 describe("ping and pong", () => {
   it("calls back when the pong with the same payload arrives, once", () => {
     const { driver } = openClient();
