@@ -23,12 +23,12 @@ const DRIVER = Symbol("driver");
 /**
  * The bare server's socket listeners: one set of functions for every socket (Node calls them with
  * the socket as `this`), as ws does, rather than three closures per connection (168 bytes per idle
- * connection, bench/heap.mjs's method on this server). The socket is corked while a chunk is
+ * connection; heap snapshot of this server). The socket is corked while a chunk is
  * parsed, so the echoes of all the frames in one chunk leave in one `writev` (an embedder's choice
  * the sans-I/O design leaves open; ws writes each frame itself). Everything that closes this
  * server's drivers happens in `parse` (the peer's close, a protocol error, a refused handshake in
  * the `connect` handler), so the socket is ended when `parse` leaves the driver closed, rather than
- * from a `close` handler kept by every connection (112 bytes).
+ * from a `close` handler kept by every connection (112 bytes; heap snapshot).
  */
 function onSocketData(bytes) {
   const driver = this[DRIVER];

@@ -16,8 +16,9 @@ export const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 /**
  * @internal An optional method of the `io`, called with no arguments just before a driver emits
  * `close`: how the runtime adapters learn that the connection is over, to end their transport,
- * without a `close` handler in every connection's handler list (a function and a list, 104 bytes
- * per idle connection on the Node adapter; bench/server.mjs). A symbol, so no `io` has it by chance.
+ * without a `close` handler in every connection's handler list (the Node adapter's idle heap per
+ * connection with its socket went 2019 -> 1923 B, `BENCH_ONLY=heap npm run bench`). A symbol, so
+ * no `io` has it by chance.
  */
 export const TRANSPORT_CLOSE: unique symbol = Symbol("wsdriver.transportClose");
 
@@ -48,7 +49,7 @@ export interface QueuedSend {
 /**
  * What a driver needs only while the opening handshake is under way, in one object made by the
  * first call that needs it and dropped once the connection opens (or closes first). An open
- * connection keeps one null field instead of seven (48 bytes less per connection, bench/heap.mjs).
+ * connection keeps one null field instead of seven (48 bytes less per connection; heap snapshot).
  */
 export class Opening {
   /** Set once the opening handshake has been written (client) or answered (server). */
@@ -89,7 +90,7 @@ export function emitEvent<K extends DriverEventType>(handlers: DriverHandlers, t
 /**
  * Emits an event that fires at most once per connection (`connect`, `open`), then forgets its
  * handlers: they can never run again, and an open connection would keep each one (with its
- * closure, 112 bytes for the bench's `connect` handler) for nothing. A later `off` of one of them
+ * closure, 112 bytes for the bench's `connect` handler; heap snapshot) for nothing. A later `off` of one of them
  * finds none, which changes nothing; a later `on` adds one that never runs, as before.
  */
 export function emitOnce<K extends "connect" | "open">(handlers: DriverHandlers, type: K, event: DriverEvents[K]): void {
@@ -105,9 +106,9 @@ export abstract class BaseDriver {
 
   /**
    * The event handlers. Only mitt's Map is kept, not a mitt instance: mitt's object, its three
-   * closures and their context are 288 bytes an idle connection would hold for nothing (10,000
-   * Driver.server connections, bench/heap.mjs). `on`, `off` and `emit` wrap the Map in mitt when
-   * they run, so mitt's rules (order, duplicates, `off`, `*`) are mitt's own.
+   * closures and their context are 288 bytes an idle connection would hold for nothing (heap
+   * snapshot of open `Driver.server` connections). `on`, `off` and `emit` wrap the Map in mitt
+   * when they run, so mitt's rules (order, duplicates, `off`, `*`) are mitt's own.
    */
   protected readonly handlers: DriverHandlers;
   /** What only the opening handshake needs; null before the first use and once open or closed. */

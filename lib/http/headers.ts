@@ -55,7 +55,7 @@ const RECENT_VALUE_LIMIT = 256;
 /**
  * The string to keep for a header value: one already held for an earlier request when the value
  * repeats (a common constant, or a recent value of a header such as `Host`), so 10,000 connections
- * to one host hold one `Host` string, not 10,000 (32 bytes each for "127.0.0.1"; bench/heap.mjs).
+ * to one host hold one `Host` string, not 10,000 (32 bytes each for "127.0.0.1"; heap snapshot).
  * `own` makes the string to keep when the value is new. Which string is kept is invisible: equal
  * strings are interchangeable.
  */
