@@ -17,8 +17,7 @@ export function normalizeRequest(request: RequestLike & { httpVersion?: string }
   const version = request.httpVersion;
   // All the fields in one literal: a field added afterwards moves the object's fields to a
   // separate array (40 bytes more per open connection; heap snapshot of the bench's Node adapter
-  // server, bench/server.mjs). "1.1" is a
-  // constant, not the HTTP stack's string for each request.
+  // server, bench/server.mjs). "1.1" is a constant, not the HTTP stack's string for each request.
   const normalized: HttpRequest = version === undefined
     ? { method, url, headers }
     : { method, url, headers, httpVersion: version === "1.1" ? "1.1" : version };
