@@ -225,7 +225,7 @@ describe("RFC 6455 §5.3: masking keys come fresh from the platform's CSPRNG, dr
     const drawn: number[] = [];
     const getRandomValues = crypto.getRandomValues.bind(crypto);
     const spy = jest.spyOn(crypto, "getRandomValues").mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
-      const result = getRandomValues(array as unknown as Uint8Array) as unknown as Uint8Array;
+      const result = getRandomValues(array as unknown as Uint8Array<ArrayBuffer>) as Uint8Array;
       draws.push(result.length);
       drawn.push(...result);
       return array;
