@@ -38,6 +38,11 @@ export interface BunSocketHandlers<S extends BunSocket = BunSocket> {
   close(socket: S, error?: Error): void;
   error(socket: S, error: Error): void;
   connectError(socket: S, error: Error): void;
+  /**
+   * TLS only: the handshake is over. Bun reports a certificate it does not trust, or one that does
+   * not name the host, here (and only here) when `rejectUnauthorized` is on: `success` is false.
+   */
+  handshake?(socket: S, success: boolean, authorizationError: Error | null): void;
 }
 
 /** `drain` once Bun's socket took everything that was waiting; `error` when the socket failed or could not connect. */
@@ -169,6 +174,12 @@ function handlersFor<S extends BunSocket>(links: WeakMap<S, BunLink<DriverInterf
     close: (socket) => links.get(socket)?.finish(),
     error: (socket, error) => links.get(socket)?.fail(error),
     connectError: (socket, error) => links.get(socket)?.fail(error),
+    // Bun then closes the socket with no error of its own, so a refused certificate would look
+    // like a dropped connection. With `rejectUnauthorized: false`, success is true and the
+    // connection goes on whatever `authorizationError` says: the caller chose that.
+    handshake: (socket, success, authorizationError) => {
+      if (!success) links.get(socket)?.fail(authorizationError ?? new Error("TLS handshake failed"));
+    },
   };
 }
 
@@ -229,7 +240,10 @@ export function connect(url: string | URL, options: BunClientOptions = {}): BunC
   });
   // Bun reports a refused connection by rejecting the promise (and, in some versions, connectError).
   socket.connectError = (_socket, error) => link.fail(error);
-  const secure = target.protocol === "wss:" ? { tls: tls ?? true } : {};
+  // Bun.connect reads a `tls` object that sets no option it knows (`{}`, `{ ca: undefined }`) as
+  // "no TLS" and would send the handshake to a wss: server in plain text. `rejectUnauthorized`
+  // (true unless the caller says otherwise, as Bun's own default) keeps TLS on.
+  const secure = target.protocol === "wss:" ? { tls: { ...tls, rejectUnauthorized: tls?.rejectUnauthorized ?? true } } : {};
   bun.connect({ hostname, port, socket, ...secure }).catch((error: unknown) =>
     link.fail(error instanceof Error ? error : new Error(String(error))));
   return link;
