@@ -129,7 +129,8 @@ export function renderMarkdown(results) {
     out.push("Each server runs in its own child process on 127.0.0.1; the load generator (`bench/load.mjs`) is the same for all:");
     out.push("raw sockets that write pre-built masked frames and count the echoed bytes. The first wsdriver server corks");
     out.push("its socket while it parses a chunk, so the echoes of every frame in that chunk leave in one `writev`: a choice");
-    out.push("the sans-I/O design leaves to the embedder. The second is the shipped Node adapter as it is, which does the");
+    out.push("the sans-I/O design leaves to the embedder; like ws, it gives every socket the same listener functions rather");
+    out.push("than closures of its own (`bench/server.mjs`). The second is the shipped Node adapter as it is, which does the");
     out.push("same for its users (it corks the socket around each `parse` and until the end of a tick for other writes);");
     out.push("ws writes each frame as it goes.", "");
     out.push(`| server | echo, msg/s | ÷ ws | handshakes/s | ÷ ws | idle heap per connection | `);
@@ -145,8 +146,11 @@ export function renderMarkdown(results) {
     out.push(`- Idle heap: \`heapUsed\` after a full GC (\`--expose-gc\`) in the server process, with ${results.idle.count} open idle connections`);
     out.push("  less with none, divided by the count. It includes Node's own per-socket objects, the same for every server.");
     if (net.idle?.wsdriver && net.idle?.ws) {
-      out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${net.idle.wsdriver.toFixed(0)} B (node:net) and`);
-      out.push(`  ${net.idle["wsdriver-node"].toFixed(0)} B (Node adapter) against ws's ${net.idle.ws.toFixed(0)} B: ${verdict(net.idle.wsdriver, 2048, true)}. The protocol code's own share is below.`);
+      const adapter = net.idle["wsdriver-node"];
+      out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${net.idle.wsdriver.toFixed(0)} B on node:net (${verdict(net.idle.wsdriver, 2048, true)})`);
+      out.push(`  and ${adapter ? `${adapter.toFixed(0)} B through the Node adapter (${verdict(adapter, 2048, true)})` : "– through the Node adapter"}, against ws's ${net.idle.ws.toFixed(0)} B.`);
+      out.push("  These connections never carried a message: the frame parser, framer and message assembler are made on first");
+      out.push("  use, so a connection that has carried traffic holds a few hundred bytes more (the table below has that case).");
     }
     if (net.driverHeap) {
       out.push("", "The protocol code's share alone, without a socket (10,000 server drivers that read a request and answered it):", "");
