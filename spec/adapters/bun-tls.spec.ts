@@ -6,28 +6,18 @@
  * spec/adapters/runtimes/tls/'s localhost certificate, signed by a test CA that each client trusts
  * only when told to.
  */
-import { bunArgs, killChildren, run } from "./runtimes/child";
-import { CA_PEM, CERT_PEM, KEY_PEM, type TlsEchoServer, startTlsEchoServer } from "./runtimes/tls-echo-server";
-import { CLOSE_CODE, CLOSE_REASON, tlsMessages } from "./runtimes/tls-exercise";
-import { wsTlsExchange } from "./runtimes/tls-node-client";
+import { bunArgs, killChildren } from "./runtimes/child";
+import { CA_PEM, type TlsEchoServer, startTlsEchoServer } from "./runtimes/tls-echo-server";
+import { CLOSE_CODE, CLOSE_REASON } from "./runtimes/tls-exercise";
+import { ALL_OK, describeTlsServer, runToEnd as runChild } from "../support/tls-runtime";
 
 afterEach(killChildren);
 
-const ALL_OK = tlsMessages().map(() => "ok");
 const CLIENT = "spec/adapters/runtimes/bun-tls-client.ts";
 const SERVER = "spec/adapters/runtimes/bun-tls-server.ts";
 
 /** Runs a script in a Bun child until it exits, and returns its last line of output, parsed. */
-async function runToEnd(script: string, env: Record<string, string>): Promise<unknown> {
-  const child = run(bunArgs(script), env);
-  try {
-    const { code, stdout, stderr } = await child.exited;
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    return JSON.parse(stdout.trim().split("\n").pop() ?? "");
-  } finally {
-    child.kill();
-  }
-}
+const runToEnd = (script: string, env: Record<string, string>): Promise<unknown> => runChild(bunArgs(script), env);
 
 /** What the child prints when the TLS handshake failed: no open, no echo, an `error`, then 1006. */
 const refusedWith = (message: RegExp) => ({
@@ -86,43 +76,4 @@ describe("wsdriver/bun connect() to a wss: server (Bun.connect with tls)", () =>
   });
 });
 
-describe("wsdriver/bun serverHandlers on Bun.listen with tls", () => {
-  it("echoes text and binary of 0, 125, 126 and 65,536 bytes to a ws client that trusts the CA, and both sides see its close", async () => {
-    const child = run(bunArgs(SERVER), { WS_CERT: CERT_PEM, WS_KEY: KEY_PEM });
-    try {
-      const { port } = JSON.parse(await child.line((line) => line.startsWith('{"port"'))) as { port: number };
-      expect(await wsTlsExchange(`wss://localhost:${port}/bun-tls?x=3`, CA_PEM)).toEqual({
-        opened: true, echoes: ALL_OK, close: { code: CLOSE_CODE, reason: "" }, errors: [],
-      });
-      const { code, stdout, stderr } = await child.exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-      expect(JSON.parse(stdout.trim().split("\n").pop() ?? "")).toEqual({
-        runtime: "bun",
-        server: { code: CLOSE_CODE, reason: CLOSE_REASON, url: "/bun-tls?x=3" },
-        errors: [],
-      });
-    } finally {
-      child.kill();
-    }
-  });
-
-  it("a client that refuses the certificate ends the connection with an error event and close 1006 in the child", async () => {
-    const child = run(bunArgs(SERVER), { WS_CERT: CERT_PEM, WS_KEY: KEY_PEM });
-    try {
-      const { port } = JSON.parse(await child.line((line) => line.startsWith('{"port"'))) as { port: number };
-      expect(await wsTlsExchange(`wss://localhost:${port}/bun-tls`)).toEqual({
-        opened: false, echoes: [], close: { code: 1006, reason: "" }, errors: [expect.stringMatching(/certificate/)],
-      });
-      const { code, stdout, stderr } = await child.exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-      expect(JSON.parse(stdout.trim().split("\n").pop() ?? "")).toEqual({
-        runtime: "bun",
-        server: { code: 1006, reason: "", url: undefined },
-        // Bun's handshake handler reports the client's hang-up.
-        errors: [expect.stringMatching(/^connection: /)],
-      });
-    } finally {
-      child.kill();
-    }
-  });
-});
+describeTlsServer("bun", "wsdriver/bun serverHandlers on Bun.listen with tls", bunArgs(SERVER));

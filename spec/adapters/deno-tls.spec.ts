@@ -5,26 +5,16 @@
  * Deno child against Node's `ws` client. The certificate is spec/adapters/runtimes/tls/'s
  * localhost certificate, signed by a test CA that each client trusts only when told to.
  */
-import { denoArgs, killChildren, run } from "./runtimes/child";
-import { CA_PEM, CERT_PEM, KEY_PEM, type TlsEchoServer, startTlsEchoServer } from "./runtimes/tls-echo-server";
-import { CLOSE_CODE, CLOSE_REASON, tlsMessages } from "./runtimes/tls-exercise";
-import { wsTlsExchange } from "./runtimes/tls-node-client";
+import { denoArgs, killChildren } from "./runtimes/child";
+import { CA_PEM, type TlsEchoServer, startTlsEchoServer } from "./runtimes/tls-echo-server";
+import { CLOSE_CODE, CLOSE_REASON } from "./runtimes/tls-exercise";
+import { ALL_OK, describeTlsServer, runToEnd as runChild } from "../support/tls-runtime";
 
 afterEach(killChildren);
 
-const ALL_OK = tlsMessages().map(() => "ok");
 
 /** Runs a script in a Deno child until it exits, and returns its last line of output, parsed. */
-async function runToEnd(script: string, env: Record<string, string>): Promise<unknown> {
-  const child = run(denoArgs(script), env);
-  try {
-    const { code, stdout, stderr } = await child.exited;
-    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    return JSON.parse(stdout.trim().split("\n").pop() ?? "");
-  } finally {
-    child.kill();
-  }
-}
+const runToEnd = (script: string, env: Record<string, string>): Promise<unknown> => runChild(denoArgs(script), env);
 
 describe("wsdriver/deno connect() to a wss: server (Deno.connectTls with caCerts)", () => {
   let server: TlsEchoServer;
@@ -71,43 +61,4 @@ describe("wsdriver/deno connect() to a wss: server (Deno.connectTls with caCerts
   });
 });
 
-describe("wsdriver/deno accept() on Deno.listenTls", () => {
-  it("echoes text and binary of 0, 125, 126 and 65,536 bytes to a ws client that trusts the CA, and both sides see its close", async () => {
-    const child = run(denoArgs("spec/adapters/runtimes/deno-tls-server.ts"), { WS_CERT: CERT_PEM, WS_KEY: KEY_PEM });
-    try {
-      const { port } = JSON.parse(await child.line((line) => line.startsWith('{"port"'))) as { port: number };
-      expect(await wsTlsExchange(`wss://localhost:${port}/deno-tls?x=2`, CA_PEM)).toEqual({
-        opened: true, echoes: ALL_OK, close: { code: CLOSE_CODE, reason: "" }, errors: [],
-      });
-      const { code, stdout, stderr } = await child.exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-      expect(JSON.parse(stdout.trim().split("\n").pop() ?? "")).toEqual({
-        runtime: "deno",
-        server: { code: CLOSE_CODE, reason: CLOSE_REASON, url: "/deno-tls?x=2" },
-        errors: [],
-      });
-    } finally {
-      child.kill();
-    }
-  });
-
-  it("a client that refuses the certificate ends the connection with an error event and close 1006 in the child", async () => {
-    const child = run(denoArgs("spec/adapters/runtimes/deno-tls-server.ts"), { WS_CERT: CERT_PEM, WS_KEY: KEY_PEM });
-    try {
-      const { port } = JSON.parse(await child.line((line) => line.startsWith('{"port"'))) as { port: number };
-      const client = await wsTlsExchange(`wss://localhost:${port}/deno-tls`);
-      expect(client).toEqual({
-        opened: false, echoes: [], close: { code: 1006, reason: "" }, errors: [expect.stringMatching(/certificate/)],
-      });
-      const { code, stdout, stderr } = await child.exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-      expect(JSON.parse(stdout.trim().split("\n").pop() ?? "")).toEqual({
-        runtime: "deno",
-        server: { code: 1006, reason: "", url: undefined },
-        errors: [expect.stringMatching(/^connection: /)],
-      });
-    } finally {
-      child.kill();
-    }
-  });
-});
+describeTlsServer("deno", "wsdriver/deno accept() on Deno.listenTls", denoArgs("spec/adapters/runtimes/deno-tls-server.ts"));
