@@ -23,23 +23,69 @@ const JOIN_EVERY = 1024;
 /**
  * A streaming decoder for one message whose bytes arrive in pieces.
  *
+ * Each piece is decoded whole, up to its last complete sequence, by the platform's non-streaming
+ * decoder; the up to three bytes of a sequence cut by the piece's end are kept and checked byte
+ * by byte (RFC 3629 §4) until the next piece completes them. The platform's streaming mode
+ * (`decode(piece, { stream: true })`) would do the same in one call, but on Node 20 it leaves the
+ * fast path for a slower general converter: 0.82 GB/s against 6.5 GB/s for whole decoding (16 KiB
+ * of text in two pieces), which made every multi-piece text message the slow case.
+ *
  * Decoded text is kept as a list of strings joined at the end, not built with `+=`: each `+=` of a
  * short piece costs a rope node of its own, so a message of one-byte fragments would hold some
  * thirty times its length. Short pieces are joined in batches, so the list stays short too.
  */
 export class Utf8Stream {
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   private parts: string[] = [];
   private batch: string[] = [];
+  /** The start of a sequence the last piece cut off, and how many of its bytes have arrived. */
+  private readonly cut = new Uint8Array(4);
+  private cutLength = 0;
 
   /** Adds a piece; returns false as soon as the bytes so far cannot begin valid UTF-8. */
   push(piece: Uint8Array): boolean {
-    let text: string;
-    try {
-      text = this.decoder.decode(piece, { stream: true });
-    } catch {
-      return false;
+    const end = piece.length;
+    let start = 0;
+    if (this.cutLength > 0) {
+      // Complete the sequence the last piece cut off, from the start of this one.
+      const cut = this.cut;
+      const size = sequenceSize(cut[0]);
+      while (this.cutLength < size && start < end) {
+        const byte = piece[start++];
+        if (!continues(cut[0], this.cutLength, byte)) return false;
+        cut[this.cutLength++] = byte;
+      }
+      if (this.cutLength < size) return true;
+      const text = decodeUtf8(cut.subarray(0, size));
+      if (text === null) return false;
+      this.cutLength = 0;
+      this.add(text);
     }
+    const whole = completeEnd(piece, start, end);
+    if (whole < 0) return false;
+    if (whole > start) {
+      const text = decodeUtf8(start === 0 && whole === end ? piece : piece.subarray(start, whole));
+      if (text === null) return false;
+      this.add(text);
+    }
+    // Keep the cut sequence, checking each byte of it now (RFC 6455 §8.1: fail fast).
+    for (let i = whole; i < end; i++) {
+      const byte = piece[i];
+      if (i > whole && !continues(this.cut[0], this.cutLength, byte)) return false;
+      this.cut[this.cutLength++] = byte;
+    }
+    return true;
+  }
+
+  /** Ends the message; returns its text, or `null` if it stops inside a sequence. */
+  end(): string | null {
+    if (this.cutLength > 0) return null;
+    this.flushBatch();
+    const parts = this.parts;
+    this.parts = [];
+    return parts.length === 0 ? "" : parts.length === 1 ? parts[0] : parts.join("");
+  }
+
+  private add(text: string): void {
     if (text.length >= JOIN_EVERY) {
       this.flushBatch();
       this.parts.push(text);
@@ -47,22 +93,6 @@ export class Utf8Stream {
       this.batch.push(text);
       if (this.batch.length >= JOIN_EVERY) this.flushBatch();
     }
-    return true;
-  }
-
-  /** Ends the message; returns its text, or `null` if it stops inside a sequence. */
-  end(): string | null {
-    let last: string;
-    try {
-      last = this.decoder.decode();
-    } catch {
-      return null;
-    }
-    this.flushBatch();
-    const parts = this.parts;
-    this.parts = [];
-    if (last.length > 0) parts.push(last);
-    return parts.length === 1 ? parts[0] : parts.join("");
   }
 
   private flushBatch(): void {
@@ -70,4 +100,48 @@ export class Utf8Stream {
     this.parts.push(this.batch.join(""));
     this.batch = [];
   }
+}
+
+/**
+ * The length of the sequence that lead byte `lead` begins (RFC 3629 §4), or 0 if no valid sequence
+ * begins with it: a continuation byte, C0 and C1 (overlong), F5 to FF (beyond U+10FFFF).
+ */
+function sequenceSize(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead < 0xc2) return 0;
+  if (lead < 0xe0) return 2;
+  if (lead < 0xf0) return 3;
+  return lead < 0xf5 ? 4 : 0;
+}
+
+/**
+ * Whether `byte` may be byte `index` (1–3) of a sequence that `lead` begins (RFC 3629 §4): the
+ * second byte's range shuts out overlong forms (E0, F0), surrogates (ED) and code points beyond
+ * U+10FFFF (F4); every other continuation byte is 80–BF.
+ */
+function continues(lead: number, index: number, byte: number): boolean {
+  if (index === 1) {
+    if (lead === 0xe0) return byte >= 0xa0 && byte <= 0xbf;
+    if (lead === 0xed) return byte >= 0x80 && byte <= 0x9f;
+    if (lead === 0xf0) return byte >= 0x90 && byte <= 0xbf;
+    if (lead === 0xf4) return byte >= 0x80 && byte <= 0x8f;
+  }
+  return (byte & 0xc0) === 0x80;
+}
+
+/**
+ * Where the last complete sequence of `bytes[start..end)` ends: `end`, or the start of a sequence
+ * the end cuts off (whose lead byte is then known to be valid); -1 if a lead byte in the last three
+ * can begin no sequence at all. What lies before is left to the decoder to check.
+ */
+function completeEnd(bytes: Uint8Array, start: number, end: number): number {
+  for (let back = 1; back <= 3 && end - back >= start; back++) {
+    const byte = bytes[end - back];
+    if (byte < 0x80) return end;
+    if ((byte & 0xc0) === 0x80) continue;
+    const size = sequenceSize(byte);
+    if (size === 0) return -1;
+    return size > back ? end - back : end;
+  }
+  return end;
 }

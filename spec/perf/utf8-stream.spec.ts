@@ -1,0 +1,92 @@
+/**
+ * The streaming UTF-8 check (lib/util/utf8.ts) decodes each piece whole and carries a cut
+ * sequence over by hand. It must say exactly what the platform's own streaming decoder says
+ * (WHATWG Encoding, which fails at the first byte that rules valid UTF-8 out, RFC 6455 §8.1):
+ * the same text, and a failure in the same piece, for every way of cutting the bytes.
+ */
+import fc from "fast-check";
+import { Utf8Stream } from "../../lib/util/utf8";
+import { fuzzParameters } from "../fuzz/arbitraries";
+
+/** What the platform's streaming decoder makes of `pieces`: the text, or the piece it failed in. */
+function reference(pieces: Uint8Array[]): { text: string } | { failsAt: number } {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let text = "";
+  for (let i = 0; i < pieces.length; i++) {
+    try {
+      text += decoder.decode(pieces[i], { stream: true });
+    } catch {
+      return { failsAt: i };
+    }
+  }
+  try {
+    return { text: text + decoder.decode() };
+  } catch {
+    return { failsAt: pieces.length };
+  }
+}
+
+function streamed(pieces: Uint8Array[]): { text: string } | { failsAt: number } {
+  const stream = new Utf8Stream();
+  for (let i = 0; i < pieces.length; i++) if (!stream.push(pieces[i])) return { failsAt: i };
+  const text = stream.end();
+  return text === null ? { failsAt: pieces.length } : { text };
+}
+
+/** `bytes` cut at `cuts` (sorted positions). */
+function cutAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  let from = 0;
+  for (const at of [...cuts, bytes.length]) {
+    pieces.push(bytes.subarray(from, at));
+    from = at;
+  }
+  return pieces;
+}
+
+const hex = (text: string) => Uint8Array.from(text.split(" ").filter(Boolean).map((byte) => parseInt(byte, 16)));
+
+/** RFC 3629 §4 edges: the shortest and longest of each length, and the byte ranges that are refused. */
+const CASES: Array<[string, Uint8Array]> = [
+  ["ASCII", new TextEncoder().encode("hello, world")],
+  ["U+0080 and U+07FF", hex("c2 80 df bf")],
+  ["U+0800, U+D7FF, U+E000, U+FFFF", hex("e0 a0 80 ed 9f bf ee 80 80 ef bf bf")],
+  ["U+10000 and U+10FFFF", hex("f0 90 80 80 f4 8f bf bf")],
+  ["mixed text", new TextEncoder().encode("κόσμε a 日本 😀 z")],
+  ["overlong C0 80", hex("41 c0 80 42")],
+  ["overlong E0 80 80", hex("41 e0 80 80")],
+  ["overlong F0 80 80 80", hex("f0 80 80 80 41")],
+  ["a surrogate ED A0 80", hex("61 ed a0 80 62")],
+  ["beyond U+10FFFF: F4 90 80 80", hex("f4 90 80 80")],
+  ["F5", hex("61 f5 80 80 80")],
+  ["FF", hex("ff")],
+  ["a lone continuation byte", hex("61 80 62")],
+  ["a cut 4-byte sequence then ASCII", hex("f0 9f 98 41")],
+  ["a message that ends inside a sequence", hex("61 e6 97")],
+  ["a 2-byte lead then another lead", hex("c3 c3 a9")],
+];
+
+describe("Streaming UTF-8: the same result as the platform's streaming decoder, however the bytes are cut", () => {
+  it.each(CASES)("%s: at every single cut, and in one-byte pieces", (_name, bytes) => {
+    for (let at = 0; at <= bytes.length; at++) {
+      const pieces = cutAt(bytes, [at]);
+      expect({ at, result: streamed(pieces) }).toEqual({ at, result: reference(pieces) });
+    }
+    const bytewise = cutAt(bytes, Array.from({ length: Math.max(bytes.length - 1, 0) }, (_, i) => i + 1));
+    expect(streamed(bytewise)).toEqual(reference(bytewise));
+  });
+
+  it("on random bytes and random text, cut at random places", () => {
+    // Bytes drawn mostly from the interesting ranges (ASCII, continuation bytes, every kind of lead).
+    const byte = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0xbf }), fc.integer({ min: 0xc0, max: 0xff }));
+    const bytesOrText = fc.oneof(
+      fc.array(byte, { maxLength: 40 }).map((values) => Uint8Array.from(values)),
+      fc.string({ unit: "binary", maxLength: 20 }).map((text) => new TextEncoder().encode(text)),
+    );
+    fc.assert(fc.property(bytesOrText, fc.array(fc.nat(), { maxLength: 6 }), (bytes, rawCuts) => {
+      const cuts = [...new Set(rawCuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+      const pieces = cutAt(bytes, cuts);
+      expect(streamed(pieces)).toEqual(reference(pieces));
+    }), fuzzParameters(2000));
+  });
+});
