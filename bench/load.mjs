@@ -44,12 +44,12 @@ export function drop(socket) {
  * at most `window` messages per socket are in flight. Resolves with the seconds from the first
  * write to the last echoed byte (handshakes excluded).
  */
-export async function echo(port, { connections = 100, messages = 10_000, size = 64, window = 200, timeoutMs = 120_000 } = {}) {
+export async function echo(port, { connections = 100, messages = 10_000, size = 64, window = 200, opcode = 1, timeoutMs = 120_000 } = {}) {
   const batch = 50;
   const frames = [];
-  for (let i = 0; i < batch; i++) frames.push(frameBytes(1, Buffer.from(asciiText(size, i + 1), "latin1"), randomBytes(4, i + 7)));
+  for (let i = 0; i < batch; i++) frames.push(frameBytes(opcode, Buffer.from(asciiText(size, i + 1), "latin1"), randomBytes(4, i + 7)));
   const block = Buffer.concat(frames);
-  const echoFrame = (size < 126 ? 2 : 4) + size;
+  const echoFrame = (size < 126 ? 2 : size < 0x10000 ? 4 : 10) + size;
   const sockets = [];
   try {
     for (let i = 0; i < connections; i++) sockets.push((await openWebSocket(port)).socket);
