@@ -90,16 +90,7 @@ export class MessageAssembler {
         return;
       }
     }
-    if (opcode === Opcode.BINARY) {
-      this.sink.onMessage(payload);
-      return;
-    }
-    const text = decodeUtf8(payload);
-    if (text === null) {
-      this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
-    } else {
-      this.sink.onMessage(text);
-    }
+    deliverMessage(this.sink, payload, opcode);
   }
 
   private reset(): void {
@@ -107,5 +98,22 @@ export class MessageAssembler {
     this.rsv = 0;
     this.pieces?.clear();
     this.utf8 = null;
+  }
+}
+
+/**
+ * Hands a whole, decoded message to `sink`: binary as it is; text only if it is valid UTF-8
+ * (RFC 6455 §8.1), or the connection fails with 1007.
+ */
+export function deliverMessage(sink: MessageSink, payload: Uint8Array, opcode: number): void {
+  if (opcode === Opcode.BINARY) {
+    sink.onMessage(payload);
+    return;
+  }
+  const text = decodeUtf8(payload);
+  if (text === null) {
+    sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
+  } else {
+    sink.onMessage(text);
   }
 }

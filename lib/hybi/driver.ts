@@ -11,7 +11,7 @@ import type { DriverIO, DriverOptions } from "../options.js";
 import { resolveMaxLength } from "../options.js";
 import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
 import { decodeUtf8 } from "../util/utf8.js";
-import { MessageAssembler, type MessageSink } from "./assembler.js";
+import { MessageAssembler, type MessageSink, deliverMessage } from "./assembler.js";
 import { CloseCode, isValidCloseCode } from "./close.js";
 import { Framer } from "./framer.js";
 import { FrameParser, type FrameSink, Opcode } from "./parser.js";
@@ -246,21 +246,10 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
       // progress): nothing to reassemble, so it is delivered here as the assembler would, and a
       // connection that only ever receives such messages never makes one (72 bytes per idle
       // connection after traffic; bench/heap.mjs "after a message each way" 968 -> 892 B).
-      this.deliverWhole(piece, opcode);
+      deliverMessage(this, piece, opcode);
       return;
     }
     (assembler ?? this.assembler).push(piece, opcode, fin, rsv, frameEnd);
-  }
-
-  /** RFC 6455 §5.6: binary as it is; text must be valid UTF-8 (§8.1), or the connection fails with 1007. */
-  private deliverWhole(payload: Uint8Array, opcode: number): void {
-    if (opcode === Opcode.BINARY) {
-      this.onMessage(payload);
-      return;
-    }
-    const text = decodeUtf8(payload);
-    if (text === null) this.fail(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
-    else this.onMessage(text);
   }
 
   onMessage(data: string | Uint8Array): void {
