@@ -38,6 +38,11 @@ export class MessageAssembler {
 
   constructor(private readonly sink: MessageSink) {}
 
+  /** Whether no message is being assembled (a fresh assembler would take the next piece alike). */
+  get atRest(): boolean {
+    return this.opcode === 0;
+  }
+
   push(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void {
     if (this.opcode === 0) {
       // The first piece of a new message.

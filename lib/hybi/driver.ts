@@ -34,7 +34,10 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
    * open, the first data frame in and the first frame out: a connection that has read and sent
    * nothing since it opened holds none of them (288 bytes less per idle connection: 160 for the
    * parser, 72 for the assembler, 56 for the framer; heap snapshot of open `Driver.server`
-   * connections). Once made they are kept, so a busy connection makes each once.
+   * connections). The framer is kept once made, as every send needs it. The parser (and an
+   * assembler with no extension behind it) is dropped again whenever a `parse` call leaves it at
+   * rest between frames, and made afresh by the next bytes: a connection that has carried traffic
+   * and gone quiet holds neither, at the cost of one small object per `parse` call.
    */
   private parserOrNull: FrameParser | null = null;
   private assemblerOrNull: MessageAssembler | null = null;
@@ -51,8 +54,23 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   /** Reads the frames that arrive (RFC 6455 §5.2). */
   protected get parser(): FrameParser {
-    // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
-    return (this.parserOrNull ??= new FrameParser(this, { expectMasked: !this.isClient, maxLength: this.maxLength }));
+    let parser = this.parserOrNull;
+    if (parser === null) {
+      // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
+      parser = this.parserOrNull = new FrameParser(this, { expectMasked: !this.isClient, maxLength: this.maxLength });
+      if (this.extensions !== null) parser.allowedRsv = this.extensions.rsv;
+    }
+    return parser;
+  }
+
+  /** Reads bytes once open, then lets go of the parser and assembler if they are at rest (see above). */
+  private parseOpen(bytes: Uint8Array): void {
+    const parser = this.parser;
+    parser.parse(bytes);
+    if (this.parserOrNull !== parser || !parser.atRest) return;
+    this.parserOrNull = null;
+    const assembler = this.assemblerOrNull;
+    if (assembler !== null && this.extensions === null && assembler.atRest) this.assemblerOrNull = null;
   }
 
   /** Stops reading: nothing more is parsed (a parser not made yet has nothing to stop). */
@@ -91,7 +109,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (this.readyState === CLOSED) return;
     const bytes = toBytes(chunk);
     if (this.readyState === CONNECTING) this.parseConnecting(bytes);
-    else this.parser.parse(bytes);
+    else this.parseOpen(bytes);
   }
 
   text(message: string): boolean {

@@ -93,6 +93,15 @@ export class FrameParser {
     return this.state === STOPPED;
   }
 
+  /**
+   * Whether the parser holds nothing but its settings: between frames, no header half read, no
+   * fragmented message open. A parser at rest can be dropped and a fresh one made for the next
+   * bytes without changing what they mean.
+   */
+  get atRest(): boolean {
+    return this.state === HEADER && this.scratchLength === 0 && this.openMessage === 0;
+  }
+
   /** Whether a fragmented message is open (its first frame seen, not yet its last). */
   get inMessage(): boolean {
     return this.openMessage !== 0;
