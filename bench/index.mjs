@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { log, machine, median } from "./common.mjs";
 import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
-import { drop, echo, handshakes, idle } from "./load.mjs";
+import { IDLE_MESSAGE, drop, echo, handshakes, idle } from "./load.mjs";
 import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mjs";
 import { wsUsesBufferUtil } from "./peers.mjs";
 import { renderMarkdown, renderSvg } from "./report.mjs";
@@ -144,13 +144,22 @@ async function network() {
     if (runs("heap")) {
       log(`idle heap: ${IDLE.count} connections`);
       result.idle = {};
-      for (const name of names) {
-        const server = servers[name];
-        const before = await server.heap();
-        const sockets = await idle(server.port, IDLE);
-        const after = await server.heap();
-        for (const socket of sockets) drop(socket);
-        result.idle[name] = (after - before) / sockets.length;
+      result.idleAfterMessage = {};
+      for (const [name, kind, env] of SERVERS) {
+        for (const [figures, options] of [[result.idle, IDLE], [result.idleAfterMessage, { ...IDLE, message: IDLE_MESSAGE }]]) {
+          // A fresh server for each figure: one that has just dropped 10,000 connections is still
+          // letting go of them, which would blur the next "before".
+          const server = await startServer(kind, env);
+          try {
+            const before = await server.heap();
+            const sockets = await idle(server.port, options);
+            const after = await server.heap();
+            for (const socket of sockets) drop(socket);
+            figures[name] = (after - before) / sockets.length;
+          } finally {
+            await server.close();
+          }
+        }
       }
       const output = execFileSync(process.execPath, ["--expose-gc", join(here, "heap.mjs")], { encoding: "utf8" });
       result.driverHeap = JSON.parse(output);

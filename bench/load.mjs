@@ -98,14 +98,39 @@ export async function handshakes(port, { count = 2000, concurrency = 50 } = {}) 
   return { seconds: seconds(start), handshakes: count };
 }
 
-/** Opens `count` idle connections, `concurrency` at a time; returns them for the caller to drop. */
-export async function idle(port, { count = 10_000, concurrency = 200 } = {}) {
+/** A short masked text message, and the length of its unmasked echo: for `idle`'s `message` option. */
+export const IDLE_MESSAGE = { frame: frameBytes(1, Buffer.from("hello, idle world", "latin1"), randomBytes(4, 3)), echoLength: 2 + 17 };
+
+/** Writes `frame` and resolves once `echoLength` bytes have come back (counting `rest`, read with the 101). */
+function exchange(socket, rest, { frame, echoLength }) {
+  return new Promise((resolve, reject) => {
+    let received = rest.length;
+    const onData = (chunk) => {
+      received += chunk.length;
+      if (received < echoLength) return;
+      socket.off("data", onData);
+      resolve();
+    };
+    socket.on("data", onData);
+    socket.once("error", reject);
+    socket.write(frame);
+  });
+}
+
+/**
+ * Opens `count` idle connections, `concurrency` at a time; returns them for the caller to drop.
+ * With `message` (`IDLE_MESSAGE`), each connection first sends one message and reads its echo, so
+ * the server has made whatever it makes for traffic before the connection goes quiet.
+ */
+export async function idle(port, { count = 10_000, concurrency = 200, message = null } = {}) {
   const sockets = [];
   let next = 0;
   const worker = async () => {
     while (next < count) {
       next++;
-      sockets.push((await openWebSocket(port)).socket);
+      const { socket, rest } = await openWebSocket(port);
+      if (message) await exchange(socket, rest, message);
+      sockets.push(socket);
     }
   };
   try {

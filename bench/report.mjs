@@ -133,11 +133,12 @@ export function renderMarkdown(results) {
     out.push("than closures of its own (`bench/server.mjs`). The second is the shipped Node adapter as it is, which does the");
     out.push("same for its users (it corks the socket around each `parse` and until the end of a tick for other writes);");
     out.push("ws writes each frame as it goes.", "");
-    out.push(`| server | echo, msg/s | ÷ ws | handshakes/s | ÷ ws | idle heap per connection | `);
-    out.push("|---|---:|---:|---:|---:|---:|");
+    out.push(`| server | echo, msg/s | ÷ ws | handshakes/s | ÷ ws | idle heap per connection | idle, after a message each way |`);
+    out.push("|---|---:|---:|---:|---:|---:|---:|");
+    const bytes = (value) => (value ? `${value.toFixed(0)} B` : "–");
     for (const [key, label] of servers) {
-      const echoRate = net.echo?.[key], hs = net.handshakes?.[key], heap = net.idle?.[key];
-      out.push(`| ${label} | ${echoRate ? formatRate(echoRate) : "–"} | ${echoRate ? formatRatio(echoRate / net.echo.ws) : "–"} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${heap ? `${heap.toFixed(0)} B` : "–"} |`);
+      const echoRate = net.echo?.[key], hs = net.handshakes?.[key];
+      out.push(`| ${label} | ${echoRate ? formatRate(echoRate) : "–"} | ${echoRate ? formatRatio(echoRate / net.echo.ws) : "–"} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${bytes(net.idle?.[key])} | ${bytes(net.idleAfterMessage?.[key])} |`);
     }
     out.push("");
     out.push(`- Echo: ${results.echo.connections} connections × ${results.echo.messages} text messages of ${results.echo.size} B, at most 200 in flight per`);
@@ -145,12 +146,12 @@ export function renderMarkdown(results) {
     out.push(`- Handshakes: ${results.handshakes.count} connections, ${results.handshakes.concurrency} at a time, each dropped once the 101 arrives.`);
     out.push(`- Idle heap: \`heapUsed\` after a full GC (\`--expose-gc\`) in the server process, with ${results.idle.count} open idle connections`);
     out.push("  less with none, divided by the count. It includes Node's own per-socket objects, the same for every server.");
+    out.push("  The last column is the same after each connection sent one short text message and read its echo.");
     if (net.idle?.wsdriver && net.idle?.ws) {
-      const adapter = net.idle["wsdriver-node"];
-      out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${net.idle.wsdriver.toFixed(0)} B on node:net (${verdict(net.idle.wsdriver, 2048, true)})`);
-      out.push(`  and ${adapter ? `${adapter.toFixed(0)} B through the Node adapter (${verdict(adapter, 2048, true)})` : "– through the Node adapter"}, against ws's ${net.idle.ws.toFixed(0)} B.`);
-      out.push("  These connections never carried a message: the frame parser, framer and message assembler are made on first");
-      out.push("  use, so a connection that has carried traffic holds a few hundred bytes more (the table below has that case).");
+      const figure = (set, key) => (set?.[key] ? `${set[key].toFixed(0)} B (${verdict(set[key], 2048, true)})` : "–");
+      out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${figure(net.idle, "wsdriver")} on node:net and`);
+      out.push(`  ${figure(net.idle, "wsdriver-node")} through the Node adapter, against ws's ${net.idle.ws.toFixed(0)} B; after a message each way,`);
+      out.push(`  ${figure(net.idleAfterMessage, "wsdriver")} and ${figure(net.idleAfterMessage, "wsdriver-node")}, against ws's ${net.idleAfterMessage?.ws ? `${net.idleAfterMessage.ws.toFixed(0)} B` : "–"}.`);
     }
     if (net.driverHeap) {
       out.push("", "The protocol code's share alone, without a socket (10,000 server drivers that read a request and answered it):", "");
