@@ -2,17 +2,11 @@
  * Run by spec/adapters/bun.spec.ts with `bun`: our server and our client, both on the Bun adapter,
  * over a loopback `Bun.listen` socket.
  */
-import { type BunSocket, type BunSocketHandlers, connect, serverHandlers } from "../../../lib/adapters/bun.js";
+import { type BunSocket, connect, serverHandlers } from "../../../lib/adapters/bun.js";
+import { Bun } from "./bun-runtime.js";
 import type { ServerDriver } from "../../../lib/types.js";
 import { echo, exchange } from "./exercise.js";
 
-interface Listener {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): void;
-}
-const Bun = (globalThis as unknown as {
-  Bun: { listen(options: { hostname: string; port: number; socket: BunSocketHandlers<BunSocket> }): Listener };
-}).Bun;
 
 let serverClosed: Promise<Awaited<ReturnType<typeof echo>>> | undefined;
 const listener = Bun.listen({

@@ -2,16 +2,10 @@
  * Run by spec/adapters/backpressure.spec.ts with `bun`: a server on the Bun adapter that sends until
  * Bun's socket takes only part of a write, then waits for it to drain (see flood.ts).
  */
-import { type BunSocket, type BunSocketHandlers, serverHandlers } from "../../../lib/adapters/bun.js";
+import { type BunSocket, serverHandlers } from "../../../lib/adapters/bun.js";
+import { Bun } from "./bun-runtime.js";
 import { flood } from "./flood.js";
 
-interface Listener {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): void;
-}
-const Bun = (globalThis as unknown as {
-  Bun: { listen(options: { hostname: string; port: number; socket: BunSocketHandlers<BunSocket> }): Listener };
-}).Bun;
 
 let flooded: Promise<void> = new Promise(() => undefined);
 let started: () => void = () => undefined;

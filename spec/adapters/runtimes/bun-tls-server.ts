@@ -4,24 +4,12 @@
  * echoes every message, and prints `{"port":…}` once listening, then one JSON line with the close
  * it saw.
  */
-import { type BunSocket, type BunSocketHandlers, serverHandlers } from "../../../lib/adapters/bun.js";
+import { type BunSocket, serverHandlers } from "../../../lib/adapters/bun.js";
+import { Bun } from "./bun-runtime.js";
 import { echo } from "./exercise.js";
 import { errorsOf } from "./tls-exercise.js";
 
-interface Listener {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): void;
-}
-interface ListenOptions {
-  hostname: string;
-  port: number;
-  tls: { cert: string; key: string };
-  socket: BunSocketHandlers<BunSocket>;
-}
-const { Bun, process } = globalThis as unknown as {
-  Bun: { listen(options: ListenOptions): Listener };
-  process: { env: Record<string, string | undefined> };
-};
+const { process } = globalThis as unknown as { process: { env: Record<string, string | undefined> } };
 
 let accepted: (result: { server: ReturnType<typeof echo>; errors: string[] }) => void = () => undefined;
 const session = new Promise<{ server: ReturnType<typeof echo>; errors: string[] }>((resolve) => { accepted = resolve; });

@@ -2,15 +2,10 @@
  * Run by spec/adapters/deno.spec.ts with `deno run`: our server and our client, both on the Deno
  * adapter, over a loopback `Deno.listen` socket.
  */
-import { accept, connect, type StreamConn } from "../../../lib/adapters/deno.js";
+import { accept, connect } from "../../../lib/adapters/deno.js";
+import { Deno } from "./deno-runtime.js";
 import { echo, exchange } from "./exercise.js";
 
-interface Listener {
-  readonly addr: { port: number };
-  accept(): Promise<StreamConn>;
-  close(): void;
-}
-const Deno = (globalThis as unknown as { Deno: { listen(options: { hostname: string; port: number }): Listener } }).Deno;
 
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const serverClosed = listener.accept().then((conn) => echo(accept(conn).driver));

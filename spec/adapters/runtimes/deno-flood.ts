@@ -2,15 +2,10 @@
  * Run by spec/adapters/backpressure.spec.ts with `deno run`: a server on the Deno adapter that sends
  * until the connection's writer is full, then waits for it to drain (see flood.ts).
  */
-import { accept, type StreamConn } from "../../../lib/adapters/deno.js";
+import { accept } from "../../../lib/adapters/deno.js";
+import { Deno } from "./deno-runtime.js";
 import { flood } from "./flood.js";
 
-interface Listener {
-  readonly addr: { port: number };
-  accept(): Promise<StreamConn>;
-  close(): void;
-}
-const Deno = (globalThis as unknown as { Deno: { listen(options: { hostname: string; port: number }): Listener } }).Deno;
 
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 console.log(`listening ${listener.addr.port}`);

@@ -4,9 +4,10 @@
  * when it is set, runs the TLS exchange and prints what it saw as one JSON line.
  */
 import { connect } from "../../../lib/adapters/deno.js";
+import { Deno } from "./deno-runtime.js";
 import { tlsExchange } from "./tls-exercise.js";
 
-const env = (globalThis as unknown as { Deno: { env: { get(name: string): string | undefined } } }).Deno.env;
+const env = Deno.env;
 const url = env.get("WS_URL") ?? "";
 const ca = env.get("WS_CA");
 const result = await tlsExchange(connect(url, ca ? { caCerts: [ca] } : {}));

@@ -3,19 +3,11 @@
  * connection from `Deno.listenTls` (certificate and key as PEM in `WS_CERT` and `WS_KEY`), echoes
  * every message, and prints `{"port":…}` once listening, then one JSON line with the close it saw.
  */
-import { accept, type StreamConn } from "../../../lib/adapters/deno.js";
+import { accept } from "../../../lib/adapters/deno.js";
+import { Deno } from "./deno-runtime.js";
 import { echo } from "./exercise.js";
 import { errorsOf } from "./tls-exercise.js";
 
-interface Listener {
-  readonly addr: { port: number };
-  accept(): Promise<StreamConn>;
-  close(): void;
-}
-interface ListenTlsOptions { hostname: string; port: number; cert: string; key: string }
-const Deno = (globalThis as unknown as {
-  Deno: { listenTls(options: ListenTlsOptions): Listener; env: { get(name: string): string | undefined } };
-}).Deno;
 
 const listener = Deno.listenTls({
   hostname: "127.0.0.1", port: 0, cert: Deno.env.get("WS_CERT") ?? "", key: Deno.env.get("WS_KEY") ?? "",
