@@ -19,7 +19,7 @@ import mitt from "mitt";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
-import type { AdapterConnection, AdapterConnectionEvents } from "./connection.js";
+import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
 
 /** The part of a Bun `Socket` the adapter uses. */
 export interface BunSocket {
@@ -216,8 +216,6 @@ export interface BunClientOptions extends ClientOptions {
   tls?: Record<string, unknown>;
 }
 
-const DEFAULT_PORTS: Record<string, number> = { "ws:": 80, "wss:": 443 };
-
 /**
  * Connects to `url` with `Bun.connect` (TLS for `wss:`) and starts a client driver once the socket
  * opens. Messages sent before then are queued by the driver; a failure to connect is an `error`
@@ -227,10 +225,7 @@ export function connect(url: string | URL, options: BunClientOptions = {}): BunC
   const bun = (globalThis as { Bun?: BunNamespace }).Bun;
   if (!bun) throw new Error("wsdriver/bun's connect() needs the Bun runtime");
   const { tls, ...clientOptions } = options;
-  const target = new URL(String(url));
-  if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
-  const hostname = target.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = Number(target.port) || DEFAULT_PORTS[target.protocol];
+  const { url: target, host: hostname, port, secure: isTls } = clientTarget(url);
   const link = new BunLink((io) => Driver.client(target, io, clientOptions));
   const links = new WeakMap<BunSocket, BunLink<DriverInterface>>();
   const socket = handlersFor(links, (opened) => {
@@ -243,7 +238,7 @@ export function connect(url: string | URL, options: BunClientOptions = {}): BunC
   // Bun.connect reads a `tls` object that sets no option it knows (`{}`, `{ ca: undefined }`) as
   // "no TLS" and would send the handshake to a wss: server in plain text. `rejectUnauthorized`
   // (true unless the caller says otherwise, as Bun's own default) keeps TLS on.
-  const secure = target.protocol === "wss:" ? { tls: { ...tls, rejectUnauthorized: tls?.rejectUnauthorized ?? true } } : {};
+  const secure = isTls ? { tls: { ...tls, rejectUnauthorized: tls?.rejectUnauthorized ?? true } } : {};
   bun.connect({ hostname, port, socket, ...secure }).catch((error: unknown) =>
     link.fail(error instanceof Error ? error : new Error(String(error))));
   return link;

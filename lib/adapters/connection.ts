@@ -1,6 +1,6 @@
 /**
  * What every runtime adapter hands back for one connection: the driver, its backpressure state and
- * transport-level events. Types only, shared by the Node, Deno and Bun adapters.
+ * transport-level events, and where a client connects to. Shared by the Node, Deno and Bun adapters.
  */
 import type { Driver as DriverInterface } from "../types.js";
 
@@ -23,4 +23,28 @@ export interface AdapterConnection<D extends DriverInterface> {
   off<K extends keyof AdapterConnectionEvents>(type: K, handler?: (event: AdapterConnectionEvents[K]) => void): void;
   /** Drops the connection at once, without a closing handshake; the driver emits `close` (1006). */
   destroy(): void;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { "ws:": 80, "wss:": 443 };
+
+/** Where a client connects for a `ws:` or `wss:` URL (RFC 6455 §3: ports 80 and 443 by default). */
+export interface ClientTarget {
+  readonly url: URL;
+  /** The host name, an IPv6 address without its brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** `wss:`: the connection runs over TLS. */
+  readonly secure: boolean;
+}
+
+/** Reads a client's target from its URL; throws a TypeError for a URL that is not `ws:` or `wss:`. */
+export function clientTarget(url: string | URL): ClientTarget {
+  const target = new URL(String(url));
+  if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
+  return {
+    url: target,
+    host: target.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(target.port) || DEFAULT_PORTS[target.protocol],
+    secure: target.protocol === "wss:",
+  };
 }

@@ -17,7 +17,7 @@ import mitt from "mitt";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
-import type { AdapterConnection, AdapterConnectionEvents } from "./connection.js";
+import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
 
 /** The part of a `Deno.Conn` (or any duplex web stream) the adapter uses. */
 export interface StreamConn {
@@ -192,8 +192,6 @@ export interface DenoClientOptions extends ClientOptions {
   caCerts?: string[];
 }
 
-const DEFAULT_PORTS: Record<string, number> = { "ws:": 80, "wss:": 443 };
-
 /**
  * Connects to `url` with `Deno.connect` (`Deno.connectTls` for `wss:`) and starts a client driver
  * once connected. Messages sent before then are queued by the driver; a failure to connect is an
@@ -203,12 +201,9 @@ export function connect(url: string | URL, options: DenoClientOptions = {}): Str
   const deno = (globalThis as { Deno?: DenoNamespace }).Deno;
   if (!deno) throw new Error("wsdriver/deno's connect() needs the Deno runtime");
   const { caCerts, ...clientOptions } = options;
-  const target = new URL(String(url));
-  if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
-  const hostname = target.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = Number(target.port) || DEFAULT_PORTS[target.protocol];
+  const { url: target, host: hostname, port, secure } = clientTarget(url);
   const link = new StreamLink((io) => Driver.client(target, io, clientOptions));
-  const opening = target.protocol === "wss:"
+  const opening = secure
     ? deno.connectTls(caCerts ? { hostname, port, caCerts } : { hostname, port })
     : deno.connect({ hostname, port });
   opening.then(

@@ -20,7 +20,7 @@ import { TRANSPORT_CLOSE } from "../base.js";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
-import type { AdapterConnection, AdapterConnectionEvents } from "./connection.js";
+import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
 
 /** `drain` once the socket's buffer has emptied after a `write` returned false; `error` on a reset, TLS error or refusal. */
 export type ConnectionEvents = AdapterConnectionEvents;
@@ -308,19 +308,13 @@ export interface NodeClientOptions extends ClientOptions {
   tls?: Omit<tls.ConnectionOptions, "host" | "port" | "socket">;
 }
 
-const DEFAULT_PORTS: Record<string, number> = { "ws:": 80, "wss:": 443 };
-
 /**
  * Opens a TCP (or, for `wss:`, TLS) connection to `url` and starts a client driver on it once
  * connected. Messages sent before the handshake completes are queued by the driver.
  */
 export function connect(url: string | URL, options: NodeClientOptions = {}): Connection<ClientDriver> {
   const { tls: tlsOptions, ...clientOptions } = options;
-  const target = new URL(String(url));
-  if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
-  const host = target.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = Number(target.port) || DEFAULT_PORTS[target.protocol];
-  const secure = target.protocol === "wss:";
+  const { url: target, host, port, secure } = clientTarget(url);
   const socket: net.Socket = secure
     ? tls.connect({ servername: net.isIP(host) ? undefined : host, ...tlsOptions, host, port })
     : net.connect({ host, port });
