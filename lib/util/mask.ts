@@ -74,7 +74,10 @@ export function maskRange(bytes: Uint8Array, from: number, to: number, k: number
 export function wordView(bytes: Uint8Array): Int32Array {
   const start = (bytes.byteOffset + 3) & ~3;
   const end = (bytes.byteOffset + bytes.length) & ~3;
-  return new Int32Array(bytes.buffer, start, end > start ? (end - start) >>> 2 : 0);
+  // No whole word: an empty view at 0, since `start` may lie past the end of the buffer when the
+  // bytes end short of a word boundary at the buffer's very end. `maskRange` reads words only for
+  // runs of WORD_THRESHOLD bytes or more, which always hold whole words.
+  return end > start ? new Int32Array(bytes.buffer, start, (end - start) >>> 2) : new Int32Array(bytes.buffer, 0, 0);
 }
 
 /**

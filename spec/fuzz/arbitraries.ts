@@ -110,16 +110,32 @@ export const splits = fc.oneof(
   { weight: 1, arbitrary: fc.constant("every-byte" as const) },
 );
 
-/** Splits `data` into pieces at the given cut points (modulo its length), or into single bytes. */
+/**
+ * A copy of `piece` that ends its own ArrayBuffer and starts `offset` bytes into it: socket reads
+ * and `Buffer.concat` hand out such views, and a word-at-a-time reader must not reach past the end.
+ */
+function atEndOfBuffer(piece: Uint8Array, offset: number): Uint8Array {
+  const backing = new Uint8Array(offset + piece.length);
+  backing.set(piece, offset);
+  return backing.subarray(offset);
+}
+
+/**
+ * Splits `data` into pieces at the given cut points (modulo its length), or into single bytes. Each
+ * piece is a view that ends its buffer, at an offset 0–3 that varies from piece to piece, so the
+ * pieces meet every alignment.
+ */
 export function splitBy(data: Uint8Array, cuts: number[] | "every-byte"): Uint8Array[] {
   // One byte per call; past a few KiB, every 61st byte alone and the rest in runs, to stay fast.
-  if (cuts === "every-byte" && data.length <= 4096) return Array.from({ length: data.length }, (_, i) => data.slice(i, i + 1));
+  if (cuts === "every-byte" && data.length <= 4096) {
+    return Array.from({ length: data.length }, (_, i) => atEndOfBuffer(data.subarray(i, i + 1), i & 3));
+  }
   if (cuts === "every-byte") cuts = Array.from({ length: Math.ceil(data.length / 61) }, (_, i) => i * 61 + (i % 2));
   const points = [...new Set(cuts.map((c) => (data.length === 0 ? 0 : c % (data.length + 1))))].sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   let from = 0;
   for (const p of [...points, data.length]) {
-    out.push(data.slice(from, p));
+    out.push(atEndOfBuffer(data.subarray(from, p), (from + out.length) & 3));
     from = p;
   }
   return out;

@@ -156,6 +156,26 @@ describe("RFC 6455 §5.1, §5.3: masking", () => {
     expect(readFrames(data).every((f) => new TextDecoder().decode(f.payload) === "same text")).toBe(true);
   });
 
+  // A chunk may be a view that ends a few bytes short of a word boundary at the very end of its
+  // ArrayBuffer (a Node Buffer cut from `Buffer.concat`, say). Unmasking works on aligned words, so
+  // the word view must never reach past the buffer.
+  it("unmasks chunks that are views at the unaligned end of their ArrayBuffer, at every offset", () => {
+    const payload = Uint8Array.from({ length: 200 }, (_, i) => (i * 7) & 0xff);
+    const wire = clientFrame({ opcode: 2, payload });
+    for (const size of [1, 2, 3, 5, 70, 130]) {
+      for (let offset = 0; offset < 8; offset++) {
+        const { driver, events } = openServer();
+        for (let at = 0; at < wire.length; at += size) {
+          const piece = wire.subarray(at, at + size);
+          const backing = new Uint8Array(offset + piece.length);
+          backing.set(piece, offset);
+          driver.parse(backing.subarray(offset));
+        }
+        expect(comparable(events)).toEqual(comparable([["message", { data: payload }]]));
+      }
+    }
+  });
+
   it("never masks server frames", () => {
     const { driver, io } = openServer();
     driver.text("x".repeat(300));
