@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run fuzz`: the property-based specs of spec/fuzz with a random seed and many more runs than
- * `npm test` makes. Prints the seed first, and again with the command that reproduces a failure.
+ * `npm run fuzz`: the property-based specs (spec/fuzz, and the properties of the hixie, proxy and
+ * permessage-deflate specs) with a random seed and many more runs than `npm test` makes. Prints the seed first, and again with the command that reproduces a failure.
  *
  *   FUZZ_SEED=123 npm run fuzz     replay a seed
  *   FUZZ_SCALE=200 npm run fuzz    200× the runs of npm test (default 20×)
@@ -16,11 +16,14 @@ import { dirname, join } from "node:path";
 const require = createRequire(import.meta.url);
 const jest = join(dirname(require.resolve("jest/package.json")), "bin", "jest.js");
 
+// Every spec whose properties take their seed and run count from `fuzzParameters`.
+const PROPERTY_SPECS = ["spec/fuzz", "spec/hixie/frames.spec.ts", "spec/proxy/tunnel.spec.ts", "spec/extensions/properties.spec.ts"];
+
 const seed = process.env.FUZZ_SEED ?? String(randomInt(0, 2 ** 31 - 1));
 const scale = process.env.FUZZ_SCALE ?? "20";
 process.stdout.write(`fuzz: seed ${seed}, ${scale}x the runs of npm test\n`);
 
-const result = spawnSync(process.execPath, [jest, "spec/fuzz", "--testTimeout=3600000", ...process.argv.slice(2)], {
+const result = spawnSync(process.execPath, [jest, ...PROPERTY_SPECS, "--testTimeout=3600000", ...process.argv.slice(2)], {
   stdio: "inherit",
   env: { ...process.env, FUZZ_SEED: seed, FUZZ_SCALE: scale },
 });

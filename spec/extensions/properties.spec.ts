@@ -5,6 +5,7 @@
  * read one byte at a time.
  */
 import fc from "fast-check";
+import { fuzzParameters } from "../fuzz/arbitraries";
 import { Driver } from "../../lib/driver";
 import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
 import { Opcode } from "../../lib/hybi/parser";
@@ -84,7 +85,7 @@ describe("generated messages between our client and server, cut at generated pla
         expect(seen(got.server)).toEqual(expectFrom(true));
         expect(seen(got.client)).toEqual(expectFrom(false));
       },
-    ), { numRuns: 150 });
+    ), fuzzParameters(150));
   });
 });
 

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzzParameters } from "../fuzz/arbitraries";
 import { Driver } from "../../lib/driver";
 import { ProtocolError } from "../../lib/errors";
 import { CollectingIO, type Recorded, bytes, concat, record, utf8 } from "../support/wire";
@@ -307,7 +308,7 @@ describe("every split of frames gives the same events", () => {
           from = point;
         }
         expect(run(pieces)).toEqual(run([stream]));
-      }), { numRuns: 200 });
+      }), fuzzParameters(200));
     });
   }
 });
@@ -321,7 +322,7 @@ describe("parse never throws on peer bytes", () => {
         const types = events.map(([type]) => type);
         const error = types.indexOf("error");
         if (error >= 0) expect(types.slice(error)).toEqual(["error", "close"]);
-      }), { numRuns: 300 });
+      }), fuzzParameters(300));
     }
   });
 

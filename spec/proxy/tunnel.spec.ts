@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzzParameters } from "../fuzz/arbitraries";
 import { Driver } from "../../lib/driver";
 import { HandshakeError } from "../../lib/errors";
 import { ProxyError } from "../../lib/proxy";
@@ -370,7 +371,7 @@ describe("bad answers are errors, never a hang or a throw", () => {
       proxy.end();
       expect(events).toHaveLength(1);
       expect(proxy.state === "connected" || proxy.state === "failed").toBe(true);
-    }), { numRuns: 300 });
+    }), fuzzParameters(300));
   });
 });
 
