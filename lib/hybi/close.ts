@@ -22,9 +22,11 @@ export const CloseCode = {
  * control frame". 1016–2999 are reserved for future revisions of the RFC. 3000–4999 belong to
  * libraries, frameworks and applications. Everything below 1000 or from 5000 up is invalid.
  * 1012–1014 were registered with IANA after the RFC (service restart, try again later, bad
- * gateway) and are accepted as ws and browsers do.
+ * gateway) and are accepted as ws and browsers do. A code is a 16-bit integer on the wire, so
+ * anything else (NaN, 1004.5) is invalid: it would go out truncated (0, the reserved 1004).
  */
 export function isValidCloseCode(code: number): boolean {
+  if (!Number.isInteger(code)) return false;
   if (code >= 3000 && code <= 4999) return true;
   if (code < 1000 || code > 1014) return false;
   return code !== 1004 && code !== 1005 && code !== 1006;

@@ -161,6 +161,17 @@ describe("RFC 6455 §7: the closing handshake in every order", () => {
     expect(driver.readyState).toBe(1);
     expect(driver.close("é".repeat(61))).toBe(true); // 122 bytes
   });
+
+  // A code is two bytes on the wire: NaN went out as 0, 1004.5 as the reserved 1004, 1005.5 as 1005.
+  for (const code of [NaN, Infinity, -Infinity, 1000.5, 1004.5, 1005.5, 1006.5, 3000.5]) {
+    it(`refuses to send the code ${code}, which is not a whole number, and sends nothing`, () => {
+      const { driver, io } = openServer();
+      expect(isValidCloseCode(code)).toBe(false);
+      expect(driver.close("bye", code)).toBe(false);
+      expect(io.chunks).toHaveLength(0);
+      expect(driver.readyState).toBe(1);
+    });
+  }
 });
 
 describe("end(): the transport closed", () => {
