@@ -8,10 +8,7 @@ import type { HttpRequest } from "./types.js";
 export function normalizeRequest(request: RequestLike & { httpVersion?: string }): HttpRequest {
   let url = request.url ?? "/";
   // Deno's and Bun's `Request.url` is absolute; the handshake needs the path and query.
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    const parsed = new URL(url);
-    url = parsed.pathname + parsed.search;
-  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = pathOf(url);
   const method = (request.method ?? "GET").toUpperCase();
   const headers = normalizeHeaders(request.headers);
   const version = request.httpVersion;
@@ -23,6 +20,22 @@ export function normalizeRequest(request: RequestLike & { httpVersion?: string }
     : { method, url, headers, httpVersion: version === "1.1" ? "1.1" : version };
   if (request.body instanceof Uint8Array) normalized.body = request.body;
   return normalized;
+}
+
+/**
+ * The path and query of an absolute URL. Node hands a request target in absolute form (RFC 9112
+ * §3.2.2) to its `upgrade` event as the peer sent it, and its parser lets through authorities the
+ * URL parser refuses (`ws://h:99999/`, `http://[::1/`): their path is then the text after the
+ * authority, rather than an exception in the embedder's `upgrade` handler.
+ */
+function pathOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname + parsed.search;
+  } catch {
+    const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").replace(/#.*$/, "");
+    return rest === "" || rest.startsWith("?") ? "/" + rest : rest;
+  }
 }
 
 /** Whether a request is a WebSocket upgrade: GET with `Connection: Upgrade` and `Upgrade: websocket`. */
