@@ -21,6 +21,8 @@ export interface Inflater {
   /**
    * Inflates `data`. Throws an `InflateLimitError` as soon as the output passes the `maxLength`
    * the inflater was made with, before allocating the rest; throws another `Error` for bad data.
+   * A DEFLATE stream that `data` ends with a final block (BFINAL, RFC 7692 §7.2.3.4) is over: the
+   * next call starts a new one.
    */
   inflate(data: Uint8Array): Uint8Array;
   reset(): void;

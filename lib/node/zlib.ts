@@ -34,6 +34,8 @@ export interface ZlibStream {
   reset(): void;
   close(): void;
   readonly destroyed: boolean;
+  /** Input bytes the last `_processChunk` consumed. */
+  readonly bytesWritten: number;
 }
 
 /** The part of `node:zlib` this engine uses. */
@@ -116,6 +118,10 @@ class ZlibCoder implements Deflater, Inflater {
     }
     // A limit of 0 (or one above what zlib accepts) is checked here.
     if (out.length > this.maxLength) throw new InflateLimitError(this.maxLength);
+    // RFC 1951 §3.2.3: a block with BFINAL set ends the DEFLATE stream, and zlib reads nothing after
+    // it, so every later message would inflate to nothing. RFC 7692 §7.2.3.4 lets a sender end a
+    // message so: input left unread means the stream is over, and the next one starts afresh.
+    if (this.stream.bytesWritten < data.length) this.stream.reset();
     return out;
   }
 

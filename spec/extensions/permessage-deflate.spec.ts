@@ -64,6 +64,17 @@ describe("RFC 7692 §7.2.3.3 to §7.2.3.5: other DEFLATE shapes a peer may send"
     driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex(payload) }));
     expect(events).toEqual([["message", { data: "Hello" }]]);
   });
+
+  it("reads the messages after one that a BFINAL block ended (§7.2.3.4): its DEFLATE stream is over, the next starts anew", () => {
+    const { driver, events } = serverWith([deflate()], PMD);
+    const final = fromHex("f3 48 cd c9 c9 07 00 00");
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: final }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: final }));
+    // A fresh window, then a back-reference into it (§7.2.3.2).
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 00 11 00 00") }));
+    expect(events).toEqual(Array(4).fill(["message", { data: "Hello" }]));
+  });
 });
 
 describe("the client side", () => {

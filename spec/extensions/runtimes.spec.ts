@@ -1,11 +1,12 @@
 /**
  * permessage-deflate on Node, Deno and Bun: our server and client joined in memory
  * (spec/extensions/runtimes/deflate-pair.ts), with and without context takeover, messages from 0
- * bytes to 1 MiB, the RFC 7692 §7.2.3.2 bytes, and a zip bomb that must close with 1009. Deno and
- * Bun run the same script as child processes, on their own `node:zlib`.
+ * bytes to 1 MiB, the RFC 7692 §7.2.3.2 bytes, a zip bomb that must close with 1009, and messages
+ * after one a BFINAL block ended (§7.2.3.4). Deno and Bun run the same script as child processes,
+ * on their own `node:zlib`.
  */
 import { bunArgs, denoArgs, run } from "../adapters/runtimes/child";
-import { SIZES, pair, zipBomb } from "./runtimes/deflate-pair";
+import { SIZES, afterFinalBlock, pair, zipBomb } from "./runtimes/deflate-pair";
 
 const SCRIPT = "spec/extensions/runtimes/deflate-pair.ts";
 
@@ -29,6 +30,7 @@ const expected = {
     reason: "Inflated message exceeds maxLength (1048576)",
     errors: ["Inflated message exceeds maxLength (1048576)"],
   },
+  afterFinalBlock: ["Hello", "Hello", "Hello", "Hello"],
 };
 
 function check(result: { takeover: { ratio: number }; noTakeover: { ratio: number } }): void {
@@ -44,6 +46,7 @@ describe("permessage-deflate on each runtime's node:zlib", () => {
       takeover: pair({}),
       noTakeover: pair({ serverNoContextTakeover: true, clientNoContextTakeover: true }),
       bomb: zipBomb(),
+      afterFinalBlock: afterFinalBlock(),
     } as never);
   });
 

@@ -97,11 +97,35 @@ export function zipBomb(): { code: number; reason: string; errors: string[] } {
   return { ...closed, errors };
 }
 
+/**
+ * RFC 7692 §7.2.3.4's "Hello" ended by a BFINAL block, twice, then "Hello" and its back-reference
+ * (§7.2.3.2): the messages a server reads, each DEFLATE stream after a final block read afresh.
+ */
+export function afterFinalBlock(): string[] {
+  const server = Driver.server({ write: () => true });
+  server.addExtension(deflate());
+  server.on("connect", () => server.start());
+  const messages: string[] = [];
+  server.on("message", ({ data }) => messages.push(String(data)));
+  server.on("close", ({ code }) => messages.push(`close ${code}`));
+  const head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+  server.parse(new TextEncoder().encode(head));
+  const payloads = [
+    [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00], [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+    [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], [0xf2, 0x00, 0x11, 0x00, 0x00],
+  ];
+  // Masked text frames with RSV1 and a zero masking key, which leaves the payload as it is.
+  for (const payload of payloads) server.parse(Uint8Array.of(0xc1, 0x80 | payload.length, 0, 0, 0, 0, ...payload));
+  return messages;
+}
+
 const main = (globalThis as { process?: { argv?: string[] } }).process?.argv?.includes("--print");
 if (main) {
   console.log(JSON.stringify({
     takeover: pair({}),
     noTakeover: pair({ serverNoContextTakeover: true, clientNoContextTakeover: true }),
     bomb: zipBomb(),
+    afterFinalBlock: afterFinalBlock(),
   }));
 }
