@@ -248,11 +248,14 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
   }
 
-  /** Called by subclasses once the handshake succeeds. */
+  /**
+   * Called by subclasses once the handshake succeeds. What was queued goes out before `open` fires,
+   * so what an `open` handler sends (or a `close` it starts) comes after it, in the order it was asked for.
+   */
   protected open(): void {
     this.readyState = OPEN;
-    this.emitOnce("open", {});
     this.flushQueue();
+    this.emitOnce("open", {});
   }
 
   // --- FrameSink and MessageSink -------------------------------------------------------------

@@ -53,6 +53,47 @@ describe("the send queue before open", () => {
     expect(written.endsWith("\x81\x05hello")).toBe(true);
   });
 
+  it("sends what was queued before anything an open handler sends (server)", () => {
+    const io = new CollectingIO();
+    const server = Driver.server(io);
+    server.text("queued");
+    server.on("open", () => server.text("from open"));
+    server.parse(utf8(upgradeRequest()));
+    server.start();
+    const frames = readFrames(io.all().subarray(io.text().indexOf("\r\n\r\n") + 4));
+    expect(frames.map((f) => [f.opcode, new TextDecoder().decode(f.payload)])).toEqual([[1, "queued"], [1, "from open"]]);
+  });
+
+  it("sends what was queued before anything an open handler sends (client)", () => {
+    const io = new CollectingIO();
+    const client = Driver.client("ws://example.com/", io);
+    client.text("queued");
+    client.binary(bytes(1, 2));
+    client.on("open", () => client.text("from open"));
+    client.start();
+    const key = requestKey(io.text());
+    io.take();
+    client.parse(utf8(upgradeResponse(key)));
+    expect(readFrames(io.take()).map((f) => [f.opcode, Array.from(f.payload)])).toEqual([
+      [1, Array.from(utf8("queued"))], [2, [1, 2]], [1, Array.from(utf8("from open"))],
+    ]);
+  });
+
+  it("sends what was queued, then the close frame, when an open handler closes", () => {
+    const io = new CollectingIO();
+    const client = Driver.client("ws://example.com/", io);
+    client.text("queued");
+    client.on("open", () => client.close("done", 1000));
+    client.start();
+    const key = requestKey(io.text());
+    io.take();
+    client.parse(utf8(upgradeResponse(key)));
+    const frames = readFrames(io.take());
+    expect(frames.map((f) => f.opcode)).toEqual([1, 8]);
+    expect(new TextDecoder().decode(frames[0].payload)).toBe("queued");
+    expect(client.readyState).toBe(2);
+  });
+
   it("queues pong and a ping with a callback, and the callback runs when its pong arrives", () => {
     const io = new CollectingIO();
     const server = Driver.server(io);
