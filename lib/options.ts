@@ -25,7 +25,7 @@ export interface ServerOptions extends DriverOptions {
 }
 
 export interface ClientOptions extends DriverOptions {
-  /** Sent as the `Origin` header. */
+  /** Sent as the `Origin` header. A value holding CR, LF or NUL is refused with a `TypeError`. */
   origin?: string;
   /** Extra headers for the opening handshake (same as calling `setHeader` for each). */
   headers?: HeadersInput;

@@ -5,7 +5,7 @@
 import { CLOSED, CONNECTING } from "../base.js";
 import { HandshakeError } from "../errors.js";
 import { HeadReader, type ResponseHead } from "../http/head.js";
-import { type HeaderMap, createHeaderMap, normalizeHeaders } from "../http/headers.js";
+import { type HeaderMap, createHeaderMap, isSafeHeader, normalizeHeaders } from "../http/headers.js";
 import type { ClientOptions, DriverIO } from "../options.js";
 import { HttpConnectProxy, type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import { CloseCode } from "./close.js";
@@ -49,6 +49,10 @@ export class HybiClientDriver extends HybiDriver {
     const protocols = options.protocols ?? NO_PROTOCOLS;
     for (const protocol of protocols) {
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol)) throw new TypeError(`Invalid subprotocol name: ${protocol}`);
+    }
+    // RFC 9110 §5.5: a CR or LF in the Origin value would let it smuggle header lines into the request.
+    if (options.origin !== undefined && !isSafeHeader("Origin", options.origin)) {
+      throw new TypeError(`Invalid origin: ${JSON.stringify(options.origin)} holds CR, LF or NUL`);
     }
     this.handshake = {
       key: generateKey(),

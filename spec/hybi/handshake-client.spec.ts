@@ -156,3 +156,13 @@ describe("RFC 9112 §4, §5: the response head's grammar", () => {
     });
   }
 });
+
+describe("RFC 9110 §5.5: client options that would break the request head", () => {
+  it("refuses an origin holding CR, LF or NUL, which would inject header lines", () => {
+    for (const origin of ["http://a.example\r\nX-Injected: 1", "http://a.example\nX-Injected: 1", "http://a.example\0"]) {
+      const io = new CollectingIO();
+      expect(() => Driver.client("ws://example.com/", io, { origin })).toThrow(TypeError);
+      expect(io.chunks).toHaveLength(0);
+    }
+  });
+});
