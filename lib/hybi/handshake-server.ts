@@ -26,6 +26,8 @@ export function checkHybiRequest(request: ParsedRequest): void {
   if (request.httpVersion !== undefined && !/^(1\.[1-9]|[2-9]\.\d)$/.test(request.httpVersion)) {
     throw new HandshakeError(400, `Opening handshake must be HTTP/1.1 or later, not HTTP/${request.httpVersion}`);
   }
+  // RFC 6455 §4.2.1 item 2 and RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400.
+  if (!(headers["host"] ?? "").trim()) throw new HandshakeError(400, "Missing Host header");
   if (!hasToken(headers["upgrade"], "websocket")) {
     throw new HandshakeError(400, "Upgrade header must be 'websocket'");
   }

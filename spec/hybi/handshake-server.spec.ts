@@ -104,6 +104,9 @@ describe("RFC 6455 §4.2.1: requests that are refused", () => {
   const cases: Array<[string, string, number, RegExp]> = [
     ["a method other than GET", upgradeRequest({}, "POST /chat HTTP/1.1"), 400, /GET/],
     ["HTTP/1.0", upgradeRequest({}, "GET /chat HTTP/1.0"), 400, /HTTP\/1\.1/],
+    // RFC 6455 §4.2.1 item 2, and RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+    ["no Host header", upgradeRequest({ Host: null }), 400, /Host/],
+    ["an empty Host header", upgradeRequest({ Host: "" }), 400, /Host/],
     ["no Upgrade header", upgradeRequest({ Upgrade: null }), 400, /Upgrade/],
     ["an Upgrade other than websocket", upgradeRequest({ Upgrade: "h2c" }), 400, /Upgrade/],
     ["no Connection header", upgradeRequest({ Connection: null }), 400, /Connection/],
