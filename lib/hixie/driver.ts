@@ -224,8 +224,11 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     const tail = this.handshakeTail(held.subarray(0, this.bodyLength));
     if (tail) this.io.write(tail);
     this.readyState = OPEN;
-    this.emitOnce("open", {});
+    // Sends queued while connecting go out before `open` fires, so one made by an `open` handler
+    // follows them; a write that fails may close the connection meanwhile.
     this.flushQueue();
+    if (this.readyState !== OPEN) return;
+    this.emitOnce("open", {});
     const rest = held.subarray(this.bodyLength);
     if (rest.length > 0 && this.readyState === OPEN) this.parser.parse(rest);
   }

@@ -3,6 +3,7 @@ import { fuzzParameters } from "../fuzz/arbitraries";
 import { Driver } from "../../lib/driver";
 import { ProtocolError } from "../../lib/errors";
 import { CollectingIO, type Recorded, bytes, concat, record, utf8 } from "../support/wire";
+import type { ServerDriver } from "../../lib/types";
 import {
   CLOSING_FRAME, DRAFT76_BODY, DRAFT76_HEAD, type Draft, exampleRequest, latin1, lengthFrame, openDraft, textFrame,
 } from "./support";
@@ -199,6 +200,29 @@ for (const draft of DRAFTS) {
       const written = io.all();
       const frames = concat(textFrame("one"), textFrame("two"), ...(draft === "hixie-76" ? [textFrame("three")] : []));
       expect(written.subarray(written.length - frames.length)).toEqual(frames);
+    });
+
+    it("sends what was queued before open fires, so a text() from an open handler comes after it", () => {
+      const io = new CollectingIO();
+      const driver = Driver.server(io, { allowDrafts: true });
+      driver.on("connect", () => { driver.text("queued"); driver.start(); });
+      driver.on("open", () => driver.text("from open"));
+      driver.parse(exampleRequest(draft));
+      const written = io.all();
+      const frames = concat(textFrame("queued"), textFrame("from open"));
+      expect(written.subarray(written.length - frames.length)).toEqual(frames);
+    });
+
+    it("does not fire open after close when the transport ends while the queue is sent", () => {
+      let driver: ServerDriver | null = null;
+      // A transport that dies on the first frame, as the Bun adapter's end() on a refused write.
+      const io = { write: (chunk: Uint8Array) => { if (chunk[0] === 0x00) driver?.end(); } };
+      driver = Driver.server(io, { allowDrafts: true });
+      const events = record(driver);
+      driver.text("queued");
+      driver.on("connect", () => driver?.start());
+      driver.parse(exampleRequest(draft));
+      expect(events.map(([type]) => type)).toEqual(["connect", "close"]);
     });
 
     it("drops the queue when closed before open", () => {
