@@ -9,7 +9,10 @@ export interface DriverIO {
 }
 
 export interface DriverOptions {
-  /** Largest incoming message in bytes, all fragments together. Default 2^26 − 1 (64 MiB less a byte). */
+  /**
+   * Largest incoming message in bytes, all fragments together. Default 2^26 − 1 (64 MiB less a byte).
+   * A value that is not a non-negative number is a `RangeError` when the driver is made.
+   */
   maxLength?: number;
   /** Subprotocols offered (client) or accepted (server), in order of preference. */
   protocols?: readonly string[];

@@ -12,7 +12,7 @@ import { HeadReader, type RequestHead } from "./http/head.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
-import type { DriverIO, ServerOptions } from "./options.js";
+import { type DriverIO, type ServerOptions, resolveMaxLength } from "./options.js";
 import type { HttpRequest, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes } from "./util/bytes.js";
 
@@ -46,6 +46,9 @@ export class HttpServerDriver implements ServerDriver {
   private delegate: ServerDriver | null = null;
 
   constructor(io: DriverIO, options: ServerOptions, createDriver: ServerDriverFactory) {
+    // Checked now, not when the request has been read: the version driver's check would throw out
+    // of `parse()`, on the peer's bytes.
+    resolveMaxLength(options);
     const reader = new HeadReader<RequestHead>("request", options.maxHeaderSize);
     this.before = { io, options, createDriver, reader, handlers: new Map(), pending: null };
   }
