@@ -16,7 +16,10 @@ export interface DriverOptions {
   maxLength?: number;
   /** Subprotocols offered (client) or accepted (server), in order of preference. */
   protocols?: readonly string[];
-  /** Largest HTTP head accepted during the opening handshake, in bytes. Default 16 KiB. */
+  /**
+   * Largest HTTP head accepted during the opening handshake, in bytes. Default 16 KiB. A value that
+   * is not a non-negative number is a `RangeError` when the driver is made.
+   */
   maxHeaderSize?: number;
 }
 

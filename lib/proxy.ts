@@ -17,7 +17,7 @@ import { type ByteSource, EMPTY, toBytes, utf8Encode } from "./util/bytes.js";
 export interface ProxyOptions {
   /** Extra headers for the CONNECT request (same as calling `setHeader` for each). */
   headers?: HeadersInput;
-  /** Largest response head accepted from the proxy, in bytes. Default 16 KiB. */
+  /** Largest response head accepted from the proxy, in bytes. Default 16 KiB; not a non-negative number: a `RangeError`. */
   maxHeaderSize?: number;
   /**
    * Where the CONNECT request is written. Default: the driver's `io`. Give the raw transport here

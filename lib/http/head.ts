@@ -57,7 +57,10 @@ export class HeadReader<T extends RequestHead | ResponseHead> {
   constructor(
     private readonly kind: "request" | "response",
     private readonly maxHeaderSize: number = DEFAULT_MAX_HEADER_SIZE,
-  ) {}
+  ) {
+    // NaN would lift the limit (no comparison with it is true), and a head would be buffered whole.
+    if (!(maxHeaderSize >= 0)) throw new RangeError(`maxHeaderSize must be a non-negative number, got ${maxHeaderSize}`);
+  }
 
   push(chunk: Uint8Array): HeadResult<T> {
     let bytes: Uint8Array;
