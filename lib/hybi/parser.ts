@@ -79,6 +79,14 @@ export class FrameParser {
   private scratch: Uint8Array | null = null;
   private scratchLength = 0;
 
+  /**
+   * Set while `parse` reads a chunk. An event handler may call `parse` meanwhile (two drivers wired
+   * to each other in memory do: one's pong is read by the other at once, whose handler answers);
+   * those bytes come after the rest of the chunk, so they wait in `deferred` until it is read.
+   */
+  private reading = false;
+  private deferred: Uint8Array[] | null = null;
+
   constructor(private readonly sink: FrameSink, options: FrameParserOptions) {
     this.expectMasked = options.expectMasked;
     this.maxLength = options.maxLength;
@@ -99,7 +107,7 @@ export class FrameParser {
    * bytes without changing what they mean.
    */
   get atRest(): boolean {
-    return this.state === HEADER && this.scratchLength === 0 && this.openMessage === 0;
+    return this.state === HEADER && this.scratchLength === 0 && this.openMessage === 0 && !this.reading;
   }
 
   /** Whether a fragmented message is open (its first frame seen, not yet its last). */
@@ -107,7 +115,28 @@ export class FrameParser {
     return this.openMessage !== 0;
   }
 
+  /** Reads `chunk`, after the bytes handed over before it (see `reading`). */
   parse(chunk: Uint8Array): void {
+    if (this.reading) {
+      (this.deferred ??= []).push(chunk);
+      return;
+    }
+    this.reading = true;
+    try {
+      this.read(chunk);
+      for (let deferred = this.deferred; deferred !== null; deferred = this.deferred) {
+        this.deferred = null;
+        for (const next of deferred) this.read(next);
+      }
+    } finally {
+      // A handler that threw out of `read` leaves the rest of its chunk unread, and what was
+      // handed over meanwhile with it: reading resumes with the next call.
+      this.reading = false;
+      this.deferred = null;
+    }
+  }
+
+  private read(chunk: Uint8Array): void {
     const length = chunk.length;
     let pos = 0;
     /** A word view of the whole chunk for unmasking, made once for all the frames in it. */
