@@ -14,7 +14,10 @@ export interface DriverOptions {
    * A value that is not a non-negative number is a `RangeError` when the driver is made.
    */
   maxLength?: number;
-  /** Subprotocols offered (client) or accepted (server), in order of preference. */
+  /**
+   * Subprotocols offered (client) or accepted (server), in order of preference. A client refuses,
+   * with a `TypeError`, a name that is not a token or one given twice (RFC 6455 §4.1).
+   */
   protocols?: readonly string[];
   /**
    * Largest HTTP head accepted during the opening handshake, in bytes. Default 16 KiB. A value that

@@ -47,8 +47,10 @@ export class HybiClientDriver extends HybiDriver {
     }
     this.url = parsed.href;
     const protocols = options.protocols ?? NO_PROTOCOLS;
-    for (const protocol of protocols) {
+    for (const [index, protocol] of protocols.entries()) {
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol)) throw new TypeError(`Invalid subprotocol name: ${protocol}`);
+      // RFC 6455 §4.1: the subprotocols offered "MUST all be unique strings".
+      if (protocols.indexOf(protocol) !== index) throw new TypeError(`Subprotocol offered twice: ${protocol}`);
     }
     // RFC 9110 §5.5: a CR or LF in the Origin value would let it smuggle header lines into the request.
     if (options.origin !== undefined && !isSafeHeader("Origin", options.origin)) {

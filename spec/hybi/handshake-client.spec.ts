@@ -157,6 +157,15 @@ describe("RFC 9112 §4, §5: the response head's grammar", () => {
   }
 });
 
+describe("RFC 6455 §4.1: the subprotocols offered", () => {
+  it("refuses the same subprotocol offered twice (the elements \"MUST all be unique strings\")", () => {
+    const io = new CollectingIO();
+    expect(() => Driver.client("ws://example.com/", io, { protocols: ["chat", "superchat", "chat"] })).toThrow(/chat/);
+    expect(() => Driver.client("ws://example.com/", io, { protocols: ["chat", "chat"] })).toThrow(TypeError);
+    expect(io.chunks).toHaveLength(0);
+  });
+});
+
 describe("RFC 9110 §5.5: client options that would break the request head", () => {
   it("refuses an origin holding CR, LF or NUL, which would inject header lines", () => {
     for (const origin of ["http://a.example\r\nX-Injected: 1", "http://a.example\nX-Injected: 1", "http://a.example\0"]) {
