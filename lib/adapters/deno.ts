@@ -47,6 +47,8 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
   private pending = 0;
   private full = false;
   private closed = false;
+  /** The connection has been closed (by `shut` once the writer closed, or at once by `destroy`). */
+  private released = false;
 
   constructor(create: (io: DriverIO) => D) {
     this.driver = create({ write: (chunk) => this.write(chunk) });
@@ -77,6 +79,8 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
 
   destroy(): void {
     this.shut();
+    // At once: `shut` waits for the writer to finish, which a peer that stops reading never lets it.
+    this.release();
     this.driver.end();
   }
 
@@ -146,10 +150,17 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
     if (!conn) return;
     // Let what the driver wrote (the last close frame) go out before the connection is closed.
     const done = writer ? writer.close().catch(() => undefined) : Promise.resolve();
-    void done.then(() => {
-      reader?.cancel().catch(() => undefined);
-      closeQuietly(conn);
-    });
+    void done.then(() => this.release());
+  }
+
+  /** Closes the connection now, dropping what the writer still holds. */
+  private release(): void {
+    const { conn, writer, reader } = this;
+    if (!conn || this.released) return;
+    this.released = true;
+    writer?.abort().catch(() => undefined);
+    reader?.cancel().catch(() => undefined);
+    closeQuietly(conn);
   }
 }
 
