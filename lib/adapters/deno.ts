@@ -146,7 +146,7 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
     if (this.closed) return;
     this.closed = true;
     this.full = false;
-    const { conn, writer, reader } = this;
+    const { conn, writer } = this;
     if (!conn) return;
     // Let what the driver wrote (the last close frame) go out before the connection is closed.
     const done = writer ? writer.close().catch(() => undefined) : Promise.resolve();
