@@ -140,7 +140,8 @@ interface HeadInfo {
 }
 
 const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^\s]+ HTTP\/\d\.\d$/;
-const STATUS_LINE = /^HTTP\/\d\.\d \d{3}(?: [^\0]*)?$/;
+/** RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); no CR, LF or other control. */
+const STATUS_LINE = /^HTTP\/\d\.\d \d{3}(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\0\r\n]*$/;
 
 /**

@@ -145,6 +145,11 @@ describe("RFC 9112 §4, §5: the response head's grammar", () => {
     ["a header line with no colon", (key) => upgradeResponse(key, "Just some words\r\n"), /not name: value/],
     ["whitespace before a header's colon", (key) => upgradeResponse(key, "X-Thing : 1\r\n"), /not name: value/],
     ["a folded header line", (key) => upgradeResponse(key, "X-Thing: a\r\n  b\r\n"), /folded header line/],
+    // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). http-parser-js ends a line at a
+    // bare LF, so one in the status line made a header line of what followed, unchecked.
+    ["a bare LF in the status line", (key) => upgradeResponse(key).replace("Protocols\r\n", "Protocols\nX-Thing : 1\r\n"), /invalid status line/],
+    ["a bare CR in the status line", (key) => upgradeResponse(key).replace("Switching Protocols", "Switching\rProtocols"), /invalid status line/],
+    ["a NUL in the status line", (key) => upgradeResponse(key).replace("Switching Protocols", "Switching\0Protocols"), /invalid status line/],
   ];
   for (const [name, response, message] of bad) {
     it(`fails on ${name}`, () => {
