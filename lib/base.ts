@@ -7,6 +7,7 @@ import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events
 import type { ExtensionNegotiator } from "./extensions/pipeline.js";
 import { isSafeHeader } from "./http/headers.js";
 import type { DriverIO } from "./options.js";
+import type { ByteAccumulator } from "./util/accumulator.js";
 
 /** 0 connecting, 1 open, 2 closing, 3 closed — the values of the browser `WebSocket.readyState`. */
 export type ReadyState = 0 | 1 | 2 | 3;
@@ -62,8 +63,12 @@ export class Opening {
   negotiator: ExtensionNegotiator | null = null;
   /** Subprotocols a server accepts, when the options name any. */
   protocols: readonly string[] | null = null;
-  /** Bytes that arrived before a server answered the handshake, and their total length. */
-  early: Uint8Array[] | null = null;
+  /**
+   * Bytes that arrived before a server answered the handshake, and their total length. Collected,
+   * not kept as the chunks they came in: a chunk of one byte kept as it is holds over 200 (its
+   * view and its buffer), so a peer trickling bytes made a server hold far more than the limit.
+   */
+  early: ByteAccumulator | null = null;
   earlyBytes = 0;
 }
 

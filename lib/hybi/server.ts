@@ -5,6 +5,7 @@
 import { CLOSED, CONNECTING, type DriverHandlers } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
 import type { DriverIO, ServerOptions } from "../options.js";
+import { ByteAccumulator } from "../util/accumulator.js";
 import { CloseCode } from "./close.js";
 import { HybiDriver } from "./driver.js";
 import {
@@ -65,7 +66,7 @@ export class HybiServerDriver extends HybiDriver {
     // Frames that came early are read once open, which drops the opening state that held them.
     const early = this.opening?.early ?? null;
     this.open();
-    if (early !== null) for (const chunk of early) this.parse(chunk);
+    if (early !== null) this.parse(early.take());
     return true;
   }
 
@@ -91,6 +92,6 @@ export class HybiServerDriver extends HybiDriver {
       this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
       return;
     }
-    (opening.early ??= []).push(chunk);
+    (opening.early ??= new ByteAccumulator()).push(chunk);
   }
 }

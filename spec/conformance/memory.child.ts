@@ -10,6 +10,8 @@
  *   holds on a server, for a text and for a binary message.
  * - `trickle <bytes> <count>`: what `count` server drivers hold once each has been handed `bytes`
  *   bytes of an unfinished HTTP head, one byte per `parse` call.
+ * - `early <bytes> <count>`: what `count` server drivers that have not answered their request hold
+ *   once each has been handed `bytes` bytes of frames, one byte per `parse` call.
  * - `flood <bytes>`: how far the peak resident memory rises when a server driver that has read part
  *   of a head is handed one chunk of `bytes` bytes with no end of head in it.
  */
@@ -139,7 +141,29 @@ async function flood(): Promise<object> {
   return { chunk: chunk.length, peakRise: after - before, events };
 }
 
-const run = mode === "trickle" ? trickle : mode === "fragments" ? fragments : mode === "flood" ? flood : messages;
+/**
+ * `early <bytes> <count>`: what `count` server drivers hold once each has read a request it has not
+ * answered yet (`start()` not called) and then `bytes` bytes of frames, one byte per `parse` call in
+ * a buffer of its own, as socket reads hand them over.
+ */
+async function early(): Promise<object> {
+  const frame = clientFrame({ opcode: 0x2, payload: new Uint8Array(maxLength - 14).fill(0x61), lengthForm: 64 });
+  const drivers = Array.from({ length: count }, () => Driver.server({ write: () => undefined }));
+  for (const driver of drivers) driver.parse(UPGRADE);
+  const before = await measure();
+  for (const driver of drivers) for (let i = 0; i < frame.length; i++) driver.parse(frame.slice(i, i + 1));
+  const after = await measure();
+  if (drivers.some((d) => d.readyState !== 0)) throw new Error("a driver left the connecting state");
+  let messages = 0;
+  for (const driver of drivers) {
+    driver.on("message", ({ data }) => { if (data.length === maxLength - 14) messages++; });
+    driver.start();
+  }
+  return { sent: count * frame.length, held: after - before, messages };
+}
+
+const run = mode === "trickle" ? trickle : mode === "fragments" ? fragments : mode === "flood" ? flood
+  : mode === "early" ? early : messages;
 run().then(
   (result) => process.stdout.write(JSON.stringify(result) + "\n"),
   (error: unknown) => {

@@ -78,6 +78,15 @@ group("memory", (testCase) => {
     expect(result.peakRise).toBeLessThan(32 * 2 ** 20);
   });
 
+  testCase("frames trickled one byte at a time before start() hold memory in proportion to what was sent", () => {
+    // 50 servers that have read a request and not answered it, each handed a 20,000-byte frame one
+    // byte per parse call: each call's chunk used to be kept as it was, over 100 bytes per byte.
+    const result = runChild(out, ["early", "20000", "50"]) as { sent: number; held: number; messages: number };
+    process.stdout.write(`memory: 50 unanswered servers, ${result.sent} early bytes sent, ${result.held} bytes held\n`);
+    expect(result.held).toBeLessThan(2.5 * result.sent);
+    expect(result.messages).toBe(50);
+  });
+
   testCase(`an unfinished message of ${FRAGMENTS} one-byte fragments holds under 4 bytes per byte received`, () => {
     // Before: each fragment was held as a view of its input chunk, over 100 bytes per payload byte.
     const result = runChild(out, ["fragments", String(2 ** 20), String(FRAGMENTS)]) as { text: number; binary: number };
