@@ -45,6 +45,16 @@ export class HybiClientDriver extends HybiDriver {
     if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
       throw new TypeError(`A WebSocket URL must be ws: or wss:, not ${parsed.protocol}`);
     }
+    // The credentials become `Authorization: Basic` in start() (RFC 7617): checked here, so that a
+    // URL that cannot give one is refused now rather than thrown out of start().
+    if (parsed.username || parsed.password) {
+      try {
+        decodeURIComponent(parsed.username);
+        decodeURIComponent(parsed.password);
+      } catch {
+        throw new TypeError("The URL's credentials are not valid percent-encoding");
+      }
+    }
     this.url = parsed.href;
     const protocols = options.protocols ?? NO_PROTOCOLS;
     for (const [index, protocol] of protocols.entries()) {

@@ -172,6 +172,16 @@ describe("RFC 6455 §4.1: the subprotocols offered", () => {
 });
 
 describe("RFC 9110 §5.5: client options that would break the request head", () => {
+  it("refuses URL credentials that are not valid percent-encoding when made, not from start()", () => {
+    // They become `Authorization: Basic` (decoded, then UTF-8): `%zz` cannot be decoded. start()
+    // used to throw a URIError, out of the socket's connect callback in the Node adapter.
+    for (const url of ["ws://%zz@example.com/", "ws://user:%E0%A4%A@example.com/"]) {
+      const io = new CollectingIO();
+      expect(() => Driver.client(url, io)).toThrow(TypeError);
+      expect(io.chunks).toHaveLength(0);
+    }
+  });
+
   it("refuses an origin holding CR, LF or NUL, which would inject header lines", () => {
     for (const origin of ["http://a.example\r\nX-Injected: 1", "http://a.example\nX-Injected: 1", "http://a.example\0"]) {
       const io = new CollectingIO();
