@@ -62,13 +62,16 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
   private queue: Uint8Array[] = [];
   private queued = 0;
   private closed = false;
+  /** The driver has closed: end the socket once it has taken everything queued (the last close frame). */
+  private ending = false;
   private waiters: Array<() => void> = [];
 
   constructor(create: (io: DriverIO) => D) {
     this.driver = create({ write: (chunk) => this.write(chunk) });
     // The closing handshake is over (or the connection failed): end our side of the connection.
     this.driver.on("close", () => {
-      if (this.socket && !this.closed) this.socket.end();
+      this.ending = true;
+      this.endIfFlushed();
     });
   }
 
@@ -126,6 +129,19 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
     }
     this.release();
     if (waited) this.events.emit("drain", undefined);
+    this.endIfFlushed();
+  }
+
+  /**
+   * Ends the socket once the driver has closed and Bun has taken all that was queued: Bun's `end`
+   * sends nothing the adapter still holds, and the peer would miss the messages and the close frame
+   * written before it (RFC 6455 §7.1.1: the TCP connection closes after the closing handshake).
+   */
+  private endIfFlushed(): void {
+    const socket = this.socket;
+    if (!this.ending || socket === null || this.closed || this.queue.length > 0) return;
+    this.ending = false;
+    socket.end();
   }
 
   fail(error: Error): void {

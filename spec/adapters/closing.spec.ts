@@ -1,0 +1,58 @@
+/**
+ * The closing handshake while the transport is full, on Deno and Bun: a server on each runtime's
+ * adapter (a child process) sends 1 MiB messages to a loopback peer that has stopped reading until
+ * the adapter reports `needsDrain`; the peer then sends a close frame (RFC 6455 §5.5.1), and once
+ * the server has answered it, reads again. Every message sent before the close, then the server's
+ * close frame, must arrive before the connection ends (§7.1.1: the TCP connection is closed after
+ * the closing handshake, not instead of it).
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { bunArgs, denoArgs, killChildren, run } from "./runtimes/child";
+
+const HANDSHAKE = "GET /closing HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/** Each 1 MiB binary frame the server sends has a 10-byte header (RFC 6455 §5.2). */
+const FRAME = (1 << 20) + 10;
+
+/** A masked close frame with code 1000 and no reason, masking key 00 00 00 00 (§5.3). */
+const CLIENT_CLOSE = Uint8Array.of(0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8);
+
+afterEach(killChildren);
+
+describe.each([
+  { name: "Deno", args: denoArgs("spec/adapters/runtimes/deno-close-full.ts") },
+  { name: "Bun", args: bunArgs("spec/adapters/runtimes/bun-close-full.ts") },
+])("closing while the transport is full, on $name", ({ args }) => {
+  it("sends everything written before the close, then the close frame, then ends the connection", async () => {
+    const child = run(args);
+    let socket: Socket | undefined;
+    try {
+      const port = Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
+      const peer = socket = netConnect(port, "127.0.0.1");
+      const chunks: Buffer[] = [];
+      const answered = new Promise<void>((resolve) => peer.once("data", (bytes: Buffer) => {
+        peer.pause();
+        chunks.push(bytes.subarray(bytes.indexOf("\r\n\r\n") + 4));
+        resolve();
+      }));
+      const ended = new Promise<void>((resolve) => { peer.once("close", () => resolve()); peer.on("error", () => undefined); });
+      peer.write(HANDSHAKE);
+      await answered;
+      peer.on("data", (bytes: Buffer) => chunks.push(bytes));
+
+      const full = JSON.parse(await child.line((line) => line.includes('"full"')));
+      expect(full).toEqual({ full: true, sent: expect.any(Number) });
+      peer.write(CLIENT_CLOSE);
+      expect(JSON.parse(await child.line((line) => line.includes('"closed"')))).toEqual({ closed: 1000 });
+      peer.resume();
+      await ended;
+
+      const received = Buffer.concat(chunks);
+      expect(received.length).toBe(full.sent * FRAME + 4);
+      expect([...received.subarray(received.length - 4)]).toEqual([0x88, 0x02, 0x03, 0xe8]);
+    } finally {
+      socket?.destroy();
+    }
+  });
+});
