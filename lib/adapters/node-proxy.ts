@@ -73,14 +73,16 @@ export function connectThroughProxy(
   const proxyPort = Number(proxyTarget.port) || PROXY_PORTS[proxyTarget.protocol] || 80;
 
   const events = mitt<ProxiedClientEvents>();
+  // The driver and the proxy helper are made before the socket: options they refuse throw here,
+  // before a connection the caller would get no handle on is opened.
+  const io: DriverIO = { write: (chunk) => stream.write(chunk) };
+  const driver = Driver.client(target, io, clientOptions);
+  const proxy = driver.proxy(proxyTarget, { ...proxyOptions, io: { write: (chunk) => socket.write(chunk) } });
   const socket: net.Socket = proxyTarget.protocol === "https:"
     ? tls.connect({ servername: net.isIP(proxyHost) ? undefined : proxyHost, ...proxyTls, host: proxyHost, port: proxyPort })
     : net.connect({ host: proxyHost, port: proxyPort });
   // Where the driver writes: the socket, or the TLS layer inside the tunnel once it exists.
   let stream: net.Socket = socket;
-  const io: DriverIO = { write: (chunk) => stream.write(chunk) };
-  const driver = Driver.client(target, io, clientOptions);
-  const proxy = driver.proxy(proxyTarget, { ...proxyOptions, io: socket });
   let finished = false;
 
   const fail = (error: Error): void => {
