@@ -104,6 +104,11 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
 
   opened(socket: BunSocket): void {
     this.socket = socket;
+    // Destroyed while `Bun.connect` was under way: nobody wants this socket any more.
+    if (this.closed) {
+      (socket.terminate ?? socket.end).call(socket);
+      return;
+    }
     this.flush();
   }
 
