@@ -40,9 +40,11 @@ export class HttpServerDriver implements ServerDriver {
   /**
    * What is held before there is a version driver: the request reader while the request is read,
    * then, if it was refused or the transport ended first, the handlers alone; null once the
-   * version driver exists.
+   * version driver exists. While the version driver is being handed the chunk that ended the
+   * request (the calls made before it, `connect`, the bytes after the head), the bytes that
+   * handlers pass to `parse` meanwhile, read once that chunk is (see `parse`).
    */
-  private before: RequestReading | DriverHandlers | null;
+  private before: RequestReading | DriverHandlers | Uint8Array[] | null;
   private delegate: ServerDriver | null = null;
 
   constructor(io: DriverIO, options: ServerOptions, createDriver: ServerDriverFactory) {
@@ -72,7 +74,8 @@ export class HttpServerDriver implements ServerDriver {
 
   parse(chunk: ByteSource): void {
     if (this.delegate) {
-      this.delegate.parse(chunk);
+      if (this.before === null) this.delegate.parse(chunk);
+      else (this.before as Uint8Array[]).push(toBytes(chunk));
       return;
     }
     const reading = this.reading();
@@ -85,13 +88,22 @@ export class HttpServerDriver implements ServerDriver {
     }
     const request: HttpRequest = result.head;
     const driver = reading.createDriver(request, reading.io, reading.options, reading.handlers);
-    this.before = null;
+    // Bytes a handler passes to `parse` from here on come after the rest of this chunk: they wait
+    // in `handedOver` until it has been read (a `connect` handler's bytes read first would cut in
+    // front of frames that came with the head).
+    const handedOver: Uint8Array[] = [];
+    this.before = handedOver;
     this.delegate = driver;
-    const pending = reading.pending;
-    if (pending !== null) for (const call of pending) call(driver);
-    // `connect` fires once: its handlers are then dropped (see emitOnce).
-    emitOnce(reading.handlers, "connect", {});
-    if (result.rest.length > 0) driver.parse(result.rest);
+    try {
+      const pending = reading.pending;
+      if (pending !== null) for (const call of pending) call(driver);
+      // `connect` fires once: its handlers are then dropped (see emitOnce).
+      emitOnce(reading.handlers, "connect", {});
+      if (result.rest.length > 0) driver.parse(result.rest);
+      for (let i = 0; i < handedOver.length; i++) driver.parse(handedOver[i]);
+    } finally {
+      this.before = null;
+    }
   }
 
   start(): boolean {
@@ -156,7 +168,7 @@ export class HttpServerDriver implements ServerDriver {
   /** The request reader, while the request is being read. */
   private reading(): RequestReading | null {
     const before = this.before;
-    return before === null || before instanceof Map ? null : before;
+    return before === null || before instanceof Map || Array.isArray(before) ? null : before;
   }
 
   /** The handlers, while there is no version driver to hold them. */
