@@ -134,8 +134,7 @@ export class HybiClientDriver extends HybiDriver {
       this.failHandshake(error as HandshakeError);
       return;
     }
-    this.open();
-    if (result.rest.length > 0) this.parse(result.rest);
+    this.open(result.rest);
   }
 
   protected failHandshake(error: HandshakeError): void {

@@ -67,6 +67,11 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   private parseOpen(bytes: Uint8Array): void {
     const parser = this.parser;
     parser.parse(bytes);
+    this.letGoAtRest(parser);
+  }
+
+  /** Drops `parser` (and an assembler with no extension) if it is the driver's and at rest. */
+  private letGoAtRest(parser: FrameParser): void {
     if (this.parserOrNull !== parser || !parser.atRest) return;
     this.parserOrNull = null;
     const assembler = this.assemblerOrNull;
@@ -249,13 +254,19 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   }
 
   /**
-   * Called by subclasses once the handshake succeeds. What was queued goes out before `open` fires,
-   * so what an `open` handler sends (or a `close` it starts) comes after it, in the order it was asked for.
+   * Called by subclasses once the handshake succeeds, with the frames that came with it (`rest`).
+   * What was queued goes out before `open` fires, so what an `open` handler sends (or a `close` it
+   * starts) comes after it, in the order it was asked for. Both happen inside the parser's read of
+   * `rest`: frames a peer wired in memory sends back meanwhile are read after `open` and `rest`.
    */
-  protected open(): void {
+  protected open(rest: Uint8Array = EMPTY): void {
     this.readyState = OPEN;
-    this.flushQueue();
-    this.emitOnce("open", {});
+    const parser = this.parser;
+    parser.parseAfter(() => {
+      this.flushQueue();
+      this.emitOnce("open", {});
+    }, rest);
+    this.letGoAtRest(parser);
   }
 
   // --- FrameSink and MessageSink -------------------------------------------------------------

@@ -117,12 +117,23 @@ export class FrameParser {
 
   /** Reads `chunk`, after the bytes handed over before it (see `reading`). */
   parse(chunk: Uint8Array): void {
+    this.parseAfter(null, chunk);
+  }
+
+  /**
+   * Runs `first`, then reads `chunk`, as one read: bytes handed to `parse` meanwhile, by `first`
+   * included, are read after `chunk`. The driver opens this way, `first` being its queued sends and
+   * the `open` event and `chunk` the frames that came with the handshake.
+   */
+  parseAfter(first: (() => void) | null, chunk: Uint8Array): void {
     if (this.reading) {
+      if (first !== null) first();
       (this.deferred ??= []).push(chunk);
       return;
     }
     this.reading = true;
     try {
+      if (first !== null) first();
       this.read(chunk);
       for (let deferred = this.deferred; deferred !== null; deferred = this.deferred) {
         this.deferred = null;

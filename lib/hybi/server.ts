@@ -65,8 +65,7 @@ export class HybiServerDriver extends HybiDriver {
     this.io.write(new TextEncoder().encode(response));
     // Frames that came early are read once open, which drops the opening state that held them.
     const early = this.opening?.early ?? null;
-    this.open();
-    if (early !== null) this.parse(early.take());
+    this.open(early === null ? undefined : early.take());
     return true;
   }
 

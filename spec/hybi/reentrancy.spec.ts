@@ -1,4 +1,9 @@
-import { bytes, clientFrame, closeFrameOf, concat, openServer, readFrames } from "../support/wire";
+import { Driver } from "../../lib/driver";
+import type { ClientDriver } from "../../lib/types";
+import {
+  CollectingIO, bytes, clientFrame, closeFrameOf, concat, frame, openServer, readFrames, requestKey, upgradeRequest,
+  upgradeResponse, utf8,
+} from "../support/wire";
 
 const text = (payload: string, fin = true) => clientFrame({ opcode: 1, fin, payload });
 const continuation = (payload: string, fin = true) => clientFrame({ opcode: 0, fin, payload });
@@ -90,5 +95,69 @@ describe("close() and end() called from an event handler", () => {
     driver.parse(concat(text("first"), ping("p"), text("second")));
     expect(summary(events)).toEqual([["message", "first"], ["close", 1006]]);
     expect(io.chunks).toHaveLength(0);
+  });
+});
+
+describe("the opening handshake with drivers wired to each other in memory", () => {
+  /** A client and a server driver whose writes the other reads at once, inside the write. */
+  function wiredPair() {
+    const server = Driver.server({ write: (chunk) => client.parse(Uint8Array.from(chunk)) });
+    const client: ClientDriver = Driver.client("ws://localhost/", { write: (chunk) => server.parse(Uint8Array.from(chunk)) });
+    server.on("connect", () => server.start());
+    return { server, client };
+  }
+
+  it("emits open before the messages that answer what was queued before it", () => {
+    const { server, client } = wiredPair();
+    server.on("message", ({ data }) => server.text(`echo ${String(data)}`));
+    const seen: string[] = [];
+    client.on("open", () => seen.push("open"));
+    client.on("message", ({ data }) => seen.push(String(data)));
+    client.text("queued");
+    client.start();
+    client.text("after open");
+    expect(seen).toEqual(["open", "echo queued", "echo after open"]);
+  });
+
+  it("emits open before the message a peer answers a queued one with inside the write", () => {
+    let request = "";
+    const client: ClientDriver = Driver.client("ws://example.com/", {
+      write: (chunk) => {
+        // The first write is the handshake request; the peer answers each frame at once.
+        if (request === "") request = new TextDecoder().decode(chunk);
+        else client.parse(frame({ opcode: 1, payload: "answer" }));
+      },
+    });
+    const seen: string[] = [];
+    client.on("open", () => seen.push("open"));
+    client.on("message", ({ data }) => seen.push(String(data)));
+    client.text("queued");
+    client.start();
+    client.parse(utf8(upgradeResponse(requestKey(request))));
+    expect(seen).toEqual(["open", "answer"]);
+  });
+
+  it("reads frames that came with the 101 response before those an open handler's sends bring back", () => {
+    const io = new CollectingIO();
+    const client = Driver.client("ws://example.com/", io);
+    const seen: unknown[] = [];
+    client.on("message", ({ data }) => seen.push(data));
+    // The server answers at once, inside the write.
+    client.on("open", () => client.parse(frame({ opcode: 1, payload: "answer" })));
+    client.start();
+    const key = requestKey(io.text());
+    client.parse(concat(utf8(upgradeResponse(key)), frame({ opcode: 1, payload: "greeting" })));
+    expect(seen).toEqual(["greeting", "answer"]);
+  });
+
+  it("reads frames that came before start() before those an open handler's sends bring back", () => {
+    const io = new CollectingIO();
+    const server = Driver.server(io);
+    const seen: unknown[] = [];
+    server.on("message", ({ data }) => seen.push(data));
+    server.on("open", () => server.parse(text("answer")));
+    server.parse(concat(utf8(upgradeRequest()), text("early")));
+    server.start();
+    expect(seen).toEqual(["early", "answer"]);
   });
 });
