@@ -223,6 +223,8 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     this.heldBytes = 0;
     const tail = this.handshakeTail(held.subarray(0, this.bodyLength));
     if (tail) this.io.write(tail);
+    // A transport that failed on that write has ended the connection already.
+    if (this.readyState !== CONNECTING) return;
     this.readyState = OPEN;
     // Sends queued while connecting go out before `open` fires, so one made by an `open` handler
     // follows them; a write that fails may close the connection meanwhile.

@@ -225,6 +225,19 @@ for (const draft of DRAFTS) {
       expect(events.map(([type]) => type)).toEqual(["connect", "close"]);
     });
 
+    it("stays closed when the transport ends while the handshake's answer is written", () => {
+      let driver: ServerDriver | null = null;
+      // A transport that dies on the answer's last write (the 101 head; for draft-76, the digest).
+      const last = draft === "hixie-76" ? 16 : -1;
+      const io = { write: (chunk: Uint8Array) => { if (chunk.length === last || (last < 0 && chunk[0] === 0x48)) driver?.end(); } };
+      driver = Driver.server(io, { allowDrafts: true });
+      const events = record(driver);
+      driver.on("connect", () => driver?.start());
+      driver.parse(concat(exampleRequest(draft), textFrame("after")));
+      expect(events.map(([type]) => type)).toEqual(["connect", "close"]);
+      expect(driver.readyState).toBe(3);
+    });
+
     it("drops the queue when closed before open", () => {
       const io = new CollectingIO();
       const driver = Driver.server(io, { allowDrafts: true });
