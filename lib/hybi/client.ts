@@ -117,7 +117,10 @@ export class HybiClientDriver extends HybiDriver {
   protected parseConnecting(chunk: Uint8Array): void {
     const handshake = this.handshake;
     if (handshake === null) return;
-    const result = handshake.reader.push(chunk);
+    let result = handshake.reader.push(chunk);
+    // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received prior to a
+    // final response": interim answers (100 Continue, 103 Early Hints) before the 101 are skipped.
+    while (result.kind === "complete" && isInterim(result.head.statusCode)) result = handshake.reader.push(result.rest);
     if (result.kind === "partial") return;
     this.handshake = null;
     if (result.kind === "error") {
@@ -144,4 +147,9 @@ export class HybiClientDriver extends HybiDriver {
     this.emit("error", error);
     this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
   }
+}
+
+/** A 1xx status other than 101: an interim answer, with the final one still to come. */
+function isInterim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
 }

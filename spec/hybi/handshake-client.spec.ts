@@ -83,6 +83,28 @@ describe("RFC 6455 §4.1: the server's response", () => {
     }
   });
 
+  it("reads past interim 1xx responses to the 101 (RFC 9110 §15.2), in any split", () => {
+    // "A client MUST be able to parse one or more 1xx responses received prior to a final
+    // response, even if the client does not expect one": 100 Continue, 103 Early Hints.
+    const interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+    for (const size of [1, 7, 1000]) {
+      const { driver, events, key } = connect();
+      const bytes = concat(utf8(interim + upgradeResponse(key)), frame({ opcode: 1, payload: "hi" }));
+      for (let i = 0; i < bytes.length; i += size) driver.parse(bytes.subarray(i, i + size));
+      expect(events).toEqual([["open", {}], ["message", { data: "hi" }]]);
+      expect(driver.statusCode).toBe(101);
+      expect(driver.headers["link"]).toBeUndefined();
+    }
+  });
+
+  it("fails on an interim response followed by a refusal, with the final status", () => {
+    const { driver, events } = connect();
+    driver.parse(utf8("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"));
+    expect(events.map(([type]) => type)).toEqual(["error", "close"]);
+    expect((events[0][1] as HandshakeError).status).toBe(403);
+    expect(driver.statusCode).toBe(403);
+  });
+
   it("takes the subprotocol the server chose among those offered", () => {
     const { driver, key } = connect("ws://example.com/", { protocols: ["chat", "superchat"] });
     driver.parse(utf8(upgradeResponse(key, "Sec-WebSocket-Protocol: superchat\r\n")));
