@@ -151,7 +151,7 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
    */
   close(reason = "", code: number = CloseCode.NORMAL): boolean {
     if (this.readyState === CLOSED) return false;
-    if (this.readyState === OPEN && this.closingFrame) this.io.write(CLOSING_FRAME);
+    if (this.readyState === OPEN && this.closingFrame && !this.writeClosingFrame()) return true;
     this.finish();
     this.emit("close", { code, reason });
     return true;
@@ -172,7 +172,7 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
 
   /** draft-hixie-76 §5.3: answer the peer's closing frame with ours, then the connection is closed. */
   onClosingFrame(): void {
-    this.io.write(CLOSING_FRAME);
+    if (!this.writeClosingFrame()) return;
     this.finish();
     this.emit("close", { code: CloseCode.NORMAL, reason: "" });
   }
@@ -184,10 +184,19 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
   /** Fails the connection: draft-76's closing frame if open, then `error` and `close` with the error's code. */
   protected fail(error: ProtocolError): void {
     if (this.readyState === CLOSED) return;
-    if (this.readyState === OPEN && this.closingFrame) this.io.write(CLOSING_FRAME);
+    if (this.readyState === OPEN && this.closingFrame && !this.writeClosingFrame()) return;
     this.finish();
     this.emit("error", error);
     this.emit("close", { code: error.code, reason: error.message });
+  }
+
+  /**
+   * Writes draft-76's closing frame; false if the transport ended the connection meanwhile (an
+   * adapter's `end()` on a refused write), which has then emitted its `close` already.
+   */
+  private writeClosingFrame(): boolean {
+    this.io.write(CLOSING_FRAME);
+    return this.readyState !== CLOSED;
   }
 
   /** Writes the error response, then emits `error` and `close` (1002), as the hybi driver does. */

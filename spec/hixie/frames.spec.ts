@@ -292,6 +292,30 @@ describe("hixie-76 §1.4: the closing frame 0xFF 0x00", () => {
     expect(events).toEqual([["close", { code: 1000, reason: "" }]]);
   });
 
+  describe("a transport that ends while the closing frame is written (an adapter's end() on a refused write)", () => {
+    /** An open hixie-76 server whose io ends the driver when it is given 0xFF 0x00. */
+    function endingOnClosingFrame(): { driver: ServerDriver; events: Recorded[] } {
+      const { driver, io } = openDraft("hixie-76", { maxLength: 4 });
+      const write = io.write.bind(io);
+      io.write = (chunk: Uint8Array) => {
+        if (chunk.length === 2 && chunk[0] === 0xff && chunk[1] === 0x00) driver.end();
+        return write(chunk);
+      };
+      return { driver, events: record(driver) };
+    }
+
+    it.each<[string, (driver: ServerDriver) => void]>([
+      ["close()", (driver) => driver.close()],
+      ["the peer's closing frame", (driver) => driver.parse(CLOSING_FRAME)],
+      ["a frame over maxLength", (driver) => driver.parse(textFrame("too long"))],
+    ])("emits close once, on %s", (_, act) => {
+      const { driver, events } = endingOnClosingFrame();
+      act(driver);
+      expect(events).toEqual([["close", { code: 1006, reason: "" }]]);
+      expect(driver.readyState).toBe(3);
+    });
+  });
+
   it("is an empty frame to skip in hixie-75, which has no closing handshake", () => {
     const { driver, events, io } = openDraft("hixie-75");
     driver.parse(concat(CLOSING_FRAME, textFrame("still open")));
