@@ -198,6 +198,9 @@ function parseHead(kind: "request" | "response", head: Uint8Array): RequestHead 
   const headers = createHeaderMap();
   for (let i = 0; i + 1 < done.headers.length; i += 2) {
     const name = done.headers[i].toLowerCase();
+    // RFC 9112 §3.2: a request with more than one Host line is a 400 (joined, the two would read as
+    // one host with a comma in it).
+    if (name === "host" && kind === "request" && name in headers) return `Malformed HTTP ${kind}: more than one Host header`;
     const value = shareValue(name, done.headers[i + 1], ownString);
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }

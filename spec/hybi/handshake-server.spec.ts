@@ -305,6 +305,11 @@ describe("RFC 9112 §3, §5: the request head's grammar", () => {
     ["a header line with no colon", upgradeRequest().replace("\r\n\r\n", "\r\nnonsense\r\n\r\n"), /not name: value/],
     ["whitespace before a header's colon", upgradeRequest({ "Upgrade ": "websocket" }), /not name: value/],
     ["a folded header line", upgradeRequest().replace("\r\n\r\n", "\r\nX-A: 1\r\n\t2\r\n\r\n"), /folded header line/],
+    // §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+    // message that lacks a Host header field and to any request message that contains more than
+    // one Host header field line".
+    ["two Host header lines", upgradeRequest().replace("\r\n\r\n", "\r\nHost: other.example\r\n\r\n"), /more than one Host/],
+    ["two Host header lines in different case", upgradeRequest().replace("\r\n\r\n", "\r\nhOST: server.example.com\r\n\r\n"), /more than one Host/],
   ];
   for (const [name, request, message] of bad) {
     it(`answers 400 to ${name}`, () => {
