@@ -36,7 +36,11 @@ export interface ServerOptions extends DriverOptions {
 export interface ClientOptions extends DriverOptions {
   /** Sent as the `Origin` header. A value holding CR, LF or NUL is refused with a `TypeError`. */
   origin?: string;
-  /** Extra headers for the opening handshake (same as calling `setHeader` for each). */
+  /**
+   * Extra headers for the opening handshake (same as calling `setHeader` for each). A `Host`,
+   * `Origin` or `Authorization` replaces the one the driver writes (from the URL, `origin`, or the
+   * URL's credentials), so that each is sent once.
+   */
   headers?: HeadersInput;
 }
 

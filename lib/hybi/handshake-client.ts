@@ -25,11 +25,28 @@ export interface ClientRequestParts {
   custom: ReadonlyArray<readonly [string, string]>;
 }
 
+/**
+ * Headers the driver writes that a custom header of the same name (any case) replaces, in their
+ * place: none of them may appear twice (RFC 9110 §5.3; RFC 9112 §3.2 has a server refuse two Host
+ * lines), and a `Host` for a server reached by its address is what `headers: { Host }` is for.
+ */
+const REPLACEABLE = ["host", "origin", "authorization"];
+
 export function hybiRequest(parts: ClientRequestParts): string {
   const { url } = parts;
   const path = (url.pathname || "/") + url.search;
+  let custom = parts.custom;
+  const replaced = new Map<string, string>();
+  if (custom.some(([name]) => REPLACEABLE.includes(name.toLowerCase()))) {
+    custom = custom.filter(([name, value]) => {
+      const key = name.toLowerCase();
+      if (!REPLACEABLE.includes(key) || replaced.has(key)) return true;
+      replaced.set(key, value);
+      return false;
+    });
+  }
   const headers: Array<readonly [string, string]> = [
-    ["Host", url.host],
+    ["Host", replaced.get("host") ?? url.host],
     ["Upgrade", "websocket"],
     ["Connection", "Upgrade"],
     ["Sec-WebSocket-Key", parts.key],
@@ -37,12 +54,16 @@ export function hybiRequest(parts: ClientRequestParts): string {
   ];
   if (parts.protocols.length > 0) headers.push(["Sec-WebSocket-Protocol", parts.protocols.join(", ")]);
   if (parts.extensions) headers.push(["Sec-WebSocket-Extensions", parts.extensions]);
-  if (parts.origin) headers.push(["Origin", parts.origin]);
-  if (url.username || url.password) {
+  const origin = replaced.has("origin") ? replaced.get("origin") : parts.origin || undefined;
+  if (origin !== undefined) headers.push(["Origin", origin]);
+  const authorization = replaced.get("authorization");
+  if (authorization !== undefined) {
+    headers.push(["Authorization", authorization]);
+  } else if (url.username || url.password) {
     const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     headers.push(["Authorization", `Basic ${base64Encode(new TextEncoder().encode(credentials))}`]);
   }
-  return serializeHead(`GET ${path} HTTP/1.1`, [...headers, ...parts.custom]);
+  return serializeHead(`GET ${path} HTTP/1.1`, [...headers, ...custom]);
 }
 
 /** Checks a response against RFC 6455 §4.1; returns the subprotocol chosen, or throws a `HandshakeError`. */

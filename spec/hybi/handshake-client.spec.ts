@@ -193,6 +193,30 @@ describe("RFC 6455 §4.1: the subprotocols offered", () => {
   });
 });
 
+describe("RFC 9110 §5.3, RFC 9112 §3.2: a custom header named like one the driver writes", () => {
+  const lines = (request: string, name: string) =>
+    request.split("\r\n").filter((line) => line.toLowerCase().startsWith(name.toLowerCase() + ":"));
+
+  it("a custom Host replaces the URL's, in its place: one Host line (a server must refuse two)", () => {
+    const viaOption = connect("ws://127.0.0.1:8080/chat", { headers: { Host: "chat.example" } }).request;
+    expect(lines(viaOption, "Host")).toEqual(["Host: chat.example"]);
+    expect(viaOption).toMatch(/^GET \/chat HTTP\/1\.1\r\nHost: chat\.example\r\n/);
+    const io = new CollectingIO();
+    const driver = Driver.client("ws://127.0.0.1:8080/chat", io);
+    expect(driver.setHeader("host", "chat.example:8080")).toBe(true);
+    driver.start();
+    expect(lines(io.text(), "Host")).toEqual(["Host: chat.example:8080"]);
+  });
+
+  it("a custom Origin or Authorization replaces the one from the options or the URL", () => {
+    const { request } = connect("ws://user:pass@example.com/", {
+      origin: "http://a.example", headers: { Origin: "http://b.example", Authorization: "Bearer t0ken" },
+    });
+    expect(lines(request, "Origin")).toEqual(["Origin: http://b.example"]);
+    expect(lines(request, "Authorization")).toEqual(["Authorization: Bearer t0ken"]);
+  });
+});
+
 describe("RFC 9110 §5.5: client options that would break the request head", () => {
   it("refuses URL credentials that are not valid percent-encoding when made, not from start()", () => {
     // They become `Authorization: Basic` (decoded, then UTF-8): `%zz` cannot be decoded. start()
