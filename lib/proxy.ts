@@ -157,10 +157,18 @@ export class HttpConnectProxy implements ProxyTunnel {
   start(): boolean {
     if (this.state !== "idle") return false;
     this.state = "connecting";
-    // RFC 9110 §9.3.6 and RFC 9112 §3.2.3: CONNECT names only host and port; Host repeats them.
-    const headers: Array<readonly [string, string]> = [["Host", this.authority]];
-    if (this.authorization) headers.push(["Proxy-Authorization", this.authorization]);
-    const request = serializeHead(`CONNECT ${this.authority} HTTP/1.1`, [...headers, ...this.customHeaders]);
+    // RFC 9110 §9.3.6 and RFC 9112 §3.2.3: CONNECT names only host and port; Host repeats them. A
+    // custom Host or Proxy-Authorization takes the place of the helper's: each is sent once (RFC 9110
+    // §5.3; RFC 9112 §3.2 has a recipient refuse two Host lines).
+    const custom = this.customHeaders.slice();
+    const take = (name: string): string | undefined => {
+      const at = custom.findIndex(([customName]) => customName.toLowerCase() === name);
+      return at < 0 ? undefined : custom.splice(at, 1)[0][1];
+    };
+    const headers: Array<readonly [string, string]> = [["Host", take("host") ?? this.authority]];
+    const authorization = take("proxy-authorization") ?? this.authorization;
+    if (authorization) headers.push(["Proxy-Authorization", authorization]);
+    const request = serializeHead(`CONNECT ${this.authority} HTTP/1.1`, [...headers, ...custom]);
     this.io.write(utf8Encode(request));
     return true;
   }

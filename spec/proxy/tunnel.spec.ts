@@ -105,6 +105,19 @@ describe("setHeader and options.headers: extra CONNECT headers", () => {
       "\r\n");
   });
 
+  it("lets a custom Host or Proxy-Authorization replace the helper's, so each is sent once (RFC 9112 §3.2)", () => {
+    const io = new CollectingIO();
+    const driver = Driver.client("ws://example.com/", io);
+    const proxy = driver.proxy("http://u:p@proxy.example", { headers: { "proxy-authorization": "Bearer t0ken" } });
+    expect(proxy.setHeader("HOST", "example.com")).toBe(true);
+    proxy.start();
+    expect(io.text()).toBe(
+      "CONNECT example.com:80 HTTP/1.1\r\n" +
+      "Host: example.com\r\n" +
+      "Proxy-Authorization: Bearer t0ken\r\n" +
+      "\r\n");
+  });
+
   it("refuses a header after start(), and a name or value that would break the head", () => {
     const io = new CollectingIO();
     const proxy = Driver.client("ws://example.com/", io).proxy("http://proxy.example");
