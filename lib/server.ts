@@ -9,6 +9,7 @@ import { HandshakeError } from "./errors.js";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
 import { HeadReader, type RequestHead } from "./http/head.js";
+import { isSafeHeader } from "./http/headers.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
@@ -136,6 +137,8 @@ export class HttpServerDriver implements ServerDriver {
   }
 
   setHeader(name: string, value: string): boolean {
+    // Refused now as the version driver would refuse it: a kept call can only answer true.
+    if (!this.delegate && !isSafeHeader(name, String(value))) return false;
     return this.forward((driver) => driver.setHeader(name, value));
   }
 
