@@ -131,9 +131,16 @@ export class HttpServerDriver implements ServerDriver {
     return this.forward((driver) => driver.pong(payload));
   }
 
-  close(reason?: string, code?: number): boolean {
+  close(reason = "", code: number = CloseCode.NORMAL): boolean {
     if (this.delegate) return this.delegate.close(reason, code);
-    return this.forward((driver) => driver.close(reason, code));
+    // Before the connection opens, close() closes at once (as the version driver does while
+    // connecting), rather than when a request the peer may never send arrives.
+    const reading = this.reading();
+    if (reading === null) return false;
+    this.before = reading.handlers;
+    closeTransport(reading.io);
+    emitEvent(reading.handlers, "close", { code, reason });
+    return true;
   }
 
   setHeader(name: string, value: string): boolean {

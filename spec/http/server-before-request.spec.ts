@@ -22,3 +22,27 @@ describe("Driver.server: setHeader before the request is read", () => {
     expect(response).not.toContain("Set-Cookie");
   });
 });
+
+describe("Driver.server: close() before the request is read", () => {
+  it("closes at once, as a connecting driver does: close fires, readyState is 3, nothing is read after", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io);
+    const events = record(driver);
+    expect(driver.close("going away", 1001)).toBe(true);
+    expect(driver.readyState).toBe(3);
+    expect(events).toEqual([["close", { code: 1001, reason: "going away" }]]);
+    // A request that arrives afterwards is not read: no connect, no second close, nothing written.
+    driver.parse(utf8(upgradeRequest()));
+    expect(events).toHaveLength(1);
+    expect(io.chunks).toHaveLength(0);
+    expect(driver.start()).toBe(false);
+    expect(driver.close()).toBe(false);
+  });
+
+  it("closes with 1000 and no reason by default", () => {
+    const driver = Driver.server(new CollectingIO());
+    const events = record(driver);
+    driver.close();
+    expect(events).toEqual([["close", { code: 1000, reason: "" }]]);
+  });
+});
