@@ -15,7 +15,7 @@ import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
 import { type DriverIO, type ServerOptions, resolveMaxLength } from "./options.js";
 import type { HttpRequest, Payload, ServerDriver } from "./types.js";
-import { type ByteSource, toBytes } from "./util/bytes.js";
+import { type ByteSource, toBytes, utf8Encode } from "./util/bytes.js";
 
 export type ServerDriverFactory = (
   request: HttpRequest, io: DriverIO, options: ServerOptions, handlers: DriverHandlers,
@@ -123,11 +123,13 @@ export class HttpServerDriver implements ServerDriver {
 
   ping(payload?: Payload, onPong?: () => void): boolean {
     if (this.delegate) return this.delegate.ping(payload, onPong);
+    if (isTooLongForControl(payload)) return false;
     return this.forward((driver) => driver.ping(payload, onPong));
   }
 
   pong(payload?: Payload): boolean {
     if (this.delegate) return this.delegate.pong(payload);
+    if (isTooLongForControl(payload)) return false;
     return this.forward((driver) => driver.pong(payload));
   }
 
@@ -209,4 +211,13 @@ export class HttpServerDriver implements ServerDriver {
     emitEvent(handlers, "close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });
   }
 
+}
+
+/**
+ * Whether a ping or pong payload is over the 125 bytes of RFC 6455 §5.5, which every version driver
+ * refuses: a call kept until the request is read could only answer true.
+ */
+function isTooLongForControl(payload: Payload | undefined): boolean {
+  if (payload === undefined) return false;
+  return (typeof payload === "string" ? utf8Encode(payload) : toBytes(payload)).length > 125;
 }

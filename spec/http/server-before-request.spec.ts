@@ -46,3 +46,23 @@ describe("Driver.server: close() before the request is read", () => {
     expect(events).toEqual([["close", { code: 1000, reason: "" }]]);
   });
 });
+
+describe("Driver.server: ping and pong before the request is read (RFC 6455 §5.5)", () => {
+  it("returns false at once for a payload over 125 bytes, as once it is read, and sends nothing", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io);
+    let ponged = false;
+    expect(driver.ping(new Uint8Array(126), () => { ponged = true; })).toBe(false);
+    expect(driver.ping("é".repeat(63))).toBe(false); // 126 bytes of UTF-8
+    expect(driver.pong(new ArrayBuffer(126))).toBe(false);
+    expect(driver.ping(new Uint8Array(125))).toBe(true);
+    driver.on("connect", () => driver.start());
+    driver.parse(utf8(upgradeRequest()));
+    const sent = io.all();
+    // The 101, then the one ping of 125 bytes: 0x89, length 125, its payload.
+    const head = io.text().indexOf("\r\n\r\n") + 4;
+    expect(Array.from(sent.subarray(head, head + 2))).toEqual([0x89, 125]);
+    expect(sent.length).toBe(head + 2 + 125);
+    expect(ponged).toBe(false);
+  });
+});
