@@ -79,6 +79,15 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     socket.on("end", onEnd);
     socket.on("error", onError);
     socket.on("close", onClose);
+    // A socket whose `close` or `end` came before it was handed over (an upgrade handler awaited
+    // something while the client went away) will not say so again: end the driver once the caller
+    // has added its handlers, before a handshake answered on the next tick can open it.
+    if (socket.destroyed) {
+      this.flags |= CLOSED;
+      process.nextTick(endGone, this);
+    } else if (socket.readableEnded) {
+      process.nextTick(endGone, this);
+    }
   }
 
   /**
@@ -214,6 +223,10 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
   markClosed(): void {
     this.flags |= CLOSED;
   }
+}
+
+function endGone(connection: NodeConnection<DriverInterface>): void {
+  connection.driver.end();
 }
 
 function uncorkAtTickEnd(connection: NodeConnection<DriverInterface>): void {
