@@ -202,6 +202,8 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
   /** Writes the error response, then emits `error` and `close` (1002), as the hybi driver does. */
   private refuse(error: HandshakeError): void {
     this.io.write(errorResponse(error.status, error.message));
+    // A transport that failed on that write has ended the connection, and emitted `close`, already.
+    if (this.readyState === CLOSED) return;
     this.finish();
     this.emit("error", error);
     this.emit("close", { code: CloseCode.PROTOCOL_ERROR, reason: error.message });

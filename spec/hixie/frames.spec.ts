@@ -316,6 +316,18 @@ describe("hixie-76 §1.4: the closing frame 0xFF 0x00", () => {
     });
   });
 
+  it("emits close once when the transport ends while a refusal (400) is written", () => {
+    let driver: ServerDriver | null = null;
+    const io = { write: () => { driver?.end(); return true; } };
+    driver = Driver.server(io, { allowDrafts: true });
+    const events = record(driver);
+    driver.on("connect", () => driver?.start());
+    // draft-hixie-76 §5.2: a key without spaces is refused.
+    driver.parse(latin1(DRAFT76_HEAD.replace("4 @1  46546xW%0l 1 5", "155712099") + DRAFT76_BODY));
+    expect(events).toEqual([["connect", {}], ["close", { code: 1006, reason: "" }]]);
+    expect(driver.readyState).toBe(3);
+  });
+
   it("is an empty frame to skip in hixie-75, which has no closing handshake", () => {
     const { driver, events, io } = openDraft("hixie-75");
     driver.parse(concat(CLOSING_FRAME, textFrame("still open")));
