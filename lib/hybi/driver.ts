@@ -258,13 +258,14 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
    * What was queued goes out before `open` fires, so what an `open` handler sends (or a `close` it
    * starts) comes after it, in the order it was asked for. Both happen inside the parser's read of
    * `rest`: frames a peer wired in memory sends back meanwhile are read after `open` and `rest`.
+   * A transport that ends (`end()`) while the queue is written closes the connection: no `open`.
    */
   protected open(rest: Uint8Array = EMPTY): void {
     this.readyState = OPEN;
     const parser = this.parser;
     parser.parseAfter(() => {
       this.flushQueue();
-      this.emitOnce("open", {});
+      if (this.readyState !== CLOSED) this.emitOnce("open", {});
     }, rest);
     this.letGoAtRest(parser);
   }

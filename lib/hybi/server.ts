@@ -63,6 +63,8 @@ export class HybiServerDriver extends HybiDriver {
     const response = hybiResponse(headers["sec-websocket-key"], this.protocol, negotiated.header, this.customHeaders);
     this.useExtensions(negotiated.pipeline);
     this.io.write(new TextEncoder().encode(response));
+    // The transport may have ended (`end()`) while the response was written: it stays closed.
+    if (this.readyState !== CONNECTING) return true;
     // Frames that came early are read once open, which drops the opening state that held them.
     const early = this.opening?.early ?? null;
     this.open(early === null ? undefined : early.take());

@@ -1,7 +1,7 @@
 import { Driver } from "../../lib/driver";
 import type { ClientDriver } from "../../lib/types";
 import {
-  CollectingIO, bytes, clientFrame, closeFrameOf, concat, frame, openServer, readFrames, requestKey, upgradeRequest,
+  CollectingIO, bytes, clientFrame, closeFrameOf, concat, frame, openServer, readFrames, record, requestKey, upgradeRequest,
   upgradeResponse, utf8,
 } from "../support/wire";
 
@@ -159,5 +159,35 @@ describe("the opening handshake with drivers wired to each other in memory", () 
     server.parse(concat(utf8(upgradeRequest()), text("early")));
     server.start();
     expect(seen).toEqual(["early", "answer"]);
+  });
+});
+
+// A transport may find itself closed while the driver writes to it, and say so at once with `end()`.
+describe("end() called from inside a write while the connection opens", () => {
+  it("server: the transport ends while the 101 response is written: close (1006), and no open", () => {
+    let writes = 0;
+    const server = Driver.server({ write: () => { if (writes++ === 0) server.end(); } });
+    const events = record(server);
+    server.on("connect", () => server.start());
+    server.parse(utf8(upgradeRequest()));
+    expect(events).toEqual([["connect", {}], ["close", { code: 1006, reason: "" }]]);
+    expect(server.readyState).toBe(3);
+    expect(server.text("late")).toBe(false);
+  });
+
+  it("client: the transport ends while a queued message is written: close (1006), and no open", () => {
+    let request = "";
+    const client: ClientDriver = Driver.client("ws://example.com/", {
+      write: (chunk) => {
+        if (request === "") request = new TextDecoder().decode(chunk);
+        else client.end();
+      },
+    });
+    const events = record(client);
+    client.text("queued");
+    client.start();
+    client.parse(concat(utf8(upgradeResponse(requestKey(request))), frame({ opcode: 1, payload: "came with the 101" })));
+    expect(events).toEqual([["close", { code: 1006, reason: "" }]]);
+    expect(client.readyState).toBe(3);
   });
 });
