@@ -238,8 +238,9 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (this.readyState !== OPEN) return false;
     const reasonBytes = utf8Encode(reason);
     if (!isValidCloseCode(code) || reasonBytes.length > 123) return false;
-    this.sendClose(code, reasonBytes);
+    // CLOSING first: a transport that ends while the frame is written (`end()`) leaves it CLOSED.
     this.readyState = CLOSING;
+    this.sendClose(code, reasonBytes);
     return true;
   }
 
@@ -337,7 +338,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.stopParser();
     // §5.5.1: answer a close we did not start, echoing its status code (an empty close gets an empty
     // one). The parser runs only while OPEN or CLOSING, and CLOSING means our close was sent.
-    if (this.readyState === OPEN) this.sendClose(code === CloseCode.NO_STATUS ? null : code, EMPTY);
+    if (this.readyState === OPEN && !this.writeClose(code === CloseCode.NO_STATUS ? null : code, EMPTY)) return;
     this.readyState = CLOSED;
     this.dropQueue();
     this.releaseExtensions();
@@ -352,12 +353,21 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (this.readyState === CLOSED) return;
     this.stopParser();
     // CLOSING means our close frame was sent already.
-    if (this.readyState === OPEN) this.sendClose(error.code, truncateUtf8(error.message, 123));
+    if (this.readyState === OPEN && !this.writeClose(error.code, truncateUtf8(error.message, 123))) return;
     this.readyState = CLOSED;
     this.dropQueue();
     this.releaseExtensions();
     this.emit("error", error);
     this.emit("close", { code: error.code, reason: error.message });
+  }
+
+  /**
+   * Sends a close frame; false if the transport ended the connection while it was written (an
+   * adapter's `end()` on a refused write), which has then emitted its one `close` (1006) already.
+   */
+  private writeClose(code: number | null, reason: Uint8Array): boolean {
+    this.sendClose(code, reason);
+    return this.readyState !== CLOSED;
   }
 
   private sendClose(code: number | null, reason: Uint8Array): void {

@@ -74,6 +74,8 @@ export class HybiServerDriver extends HybiDriver {
   /** Writes the error response, then emits `error` and `close` (1002) as websocket-driver does. */
   refuse(error: HandshakeError): void {
     this.io.write(errorResponse(error.status, error.message));
+    // A transport that failed on that write has ended the connection, and emitted `close`, already.
+    if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
     this.dropQueue();
     this.emit("error", error);

@@ -210,3 +210,43 @@ describe("RFC 6455 §7.1.7: failing the connection", () => {
     expect(events[1][1]).toEqual({ code: 1002, reason: "Continuation frame with no message to continue" });
   });
 });
+
+// An adapter whose transport refuses a write (a socket already gone) calls `end()` from inside
+// `io.write`. The connection is then closed, and its one `close` (1006) has been emitted: whatever
+// the driver was writing when that happened must not emit a second one or reopen the state.
+describe("end() from inside the write of our close frame", () => {
+  /** Opens `side`, then makes its io call `end()` whenever a close frame (first byte 0x88) is written. */
+  function endingOnCloseFrame(side: typeof openServer | typeof openClient) {
+    const opened = side();
+    const write = opened.io.write.bind(opened.io);
+    opened.io.write = (chunk: Uint8Array) => {
+      const accepted = write(chunk);
+      if (chunk[0] === 0x88) opened.driver.end();
+      return accepted;
+    };
+    return opened;
+  }
+
+  for (const [name, side] of [["server", openServer], ["client", openClient]] as const) {
+    it(`${name}: close() ends with one close (1006) and readyState 3`, () => {
+      const { driver, events } = endingOnCloseFrame(side);
+      expect(driver.close("bye", 1000)).toBe(true);
+      expect(events).toEqual([["close", { code: 1006, reason: "" }]]);
+      expect(driver.readyState).toBe(3);
+    });
+  }
+
+  it("answering the peer's close frame: one close (1006)", () => {
+    const { driver, events } = endingOnCloseFrame(openServer);
+    driver.parse(clientFrame({ opcode: 8, payload: closePayload(1000, "done") }));
+    expect(events).toEqual([["close", { code: 1006, reason: "" }]]);
+    expect(driver.readyState).toBe(3);
+  });
+
+  it("failing the connection (1002): one close (1006), nothing after it", () => {
+    const { driver, events } = endingOnCloseFrame(openServer);
+    driver.parse(concat(clientFrame({ opcode: 0, payload: "orphan" }), clientFrame({ opcode: 1, payload: "not read" })));
+    expect(events).toEqual([["close", { code: 1006, reason: "" }]]);
+    expect(driver.readyState).toBe(3);
+  });
+});

@@ -161,6 +161,33 @@ describe("RFC 6455 §4.2.1: requests that are refused", () => {
   });
 });
 
+describe("a transport that ends while the refusal is written", () => {
+  // An adapter calls `end()` from inside `io.write` when its socket refuses the write. Whatever the
+  // refusal was, the connection must end with exactly one `close`, and nothing after it.
+  for (const [name, request] of [
+    ["a refused upgrade (400)", upgradeRequest({ Upgrade: "h2c" })],
+    ["a head that cannot be read (400)", "GARBAGE\r\n\r\n"],
+  ] as const) {
+    it(`${name}: one close, last`, () => {
+      const io = new CollectingIO();
+      const driver = Driver.server({
+        write: (chunk) => {
+          io.write(chunk);
+          driver.end();
+          return false;
+        },
+      });
+      const events = record(driver);
+      driver.on("connect", () => driver.start());
+      driver.parse(utf8(request));
+      expect(io.text()).toMatch(/^HTTP\/1\.1 400 /);
+      expect(events.filter(([type]) => type === "close")).toHaveLength(1);
+      expect(events[events.length - 1][0]).toBe("close");
+      expect(driver.readyState).toBe(3);
+    });
+  }
+});
+
 describe("HTTP heads that cannot be read", () => {
   it("answers 400 to a malformed request line", () => {
     const { response, events } = serve("GARBAGE\r\n\r\n");
