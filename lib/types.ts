@@ -9,7 +9,7 @@ import type { ProxyOptions, ProxyTunnel } from "./proxy.js";
 import type { ByteSource } from "./util/bytes.js";
 
 /** What a user may pass as a ping, pong or close payload. */
-export type Payload = string | Uint8Array | ArrayBuffer;
+export type Payload = string | ByteSource;
 
 export interface Driver {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */

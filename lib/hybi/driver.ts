@@ -8,6 +8,7 @@ import { ProtocolError } from "../errors.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
+import type { Payload } from "../types.js";
 import { resolveMaxLength } from "../options.js";
 import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
 import { decodeUtf8 } from "../util/utf8.js";
@@ -15,9 +16,6 @@ import { MessageAssembler, type MessageSink, deliverMessage } from "./assembler.
 import { CloseCode, isValidCloseCode } from "./close.js";
 import { Framer } from "./framer.js";
 import { FrameParser, type FrameSink, Opcode } from "./parser.js";
-
-/** What a user may pass as a ping, pong or close payload. */
-export type Payload = string | Uint8Array | ArrayBuffer;
 
 /**
  * Every field below is 8 bytes of every open connection, so what can be read elsewhere is not a

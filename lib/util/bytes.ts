@@ -3,13 +3,19 @@
  * `Uint8Array` subclass, so it passes through unchanged.
  */
 
-/** Bytes the embedder may hand us: any `Uint8Array` (a Node `Buffer` included) or an `ArrayBuffer`. */
-export type ByteSource = Uint8Array | ArrayBuffer;
+/**
+ * Bytes the embedder may hand us: any `Uint8Array` (a Node `Buffer` included), an `ArrayBuffer` or
+ * `SharedArrayBuffer`, or any other view (`DataView`, `Uint16Array` …), read as the bytes it spans.
+ */
+export type ByteSource = Uint8Array | ArrayBufferLike | ArrayBufferView;
 
 export const EMPTY = new Uint8Array(0);
 
 export function toBytes(source: ByteSource): Uint8Array {
-  return source instanceof Uint8Array ? source : new Uint8Array(source);
+  if (source instanceof Uint8Array) return source;
+  // A view's bytes, not its elements: `new Uint8Array(uint16Array)` would cut each element to 8 bits.
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return new Uint8Array(source);
 }
 
 /** Joins byte arrays into one; a single array is returned as it is, without a copy. */

@@ -235,6 +235,34 @@ describe("a client and a server in memory", () => {
     pump();
     expect(got).toEqual([bytes(9, 8)]);
   });
+
+  // ws sends the bytes of any ArrayBufferView; a JavaScript caller handing us a Uint16Array or a
+  // DataView must get its bytes through, not its elements cut to 8 bits.
+  it("binary, ping and parse take any ArrayBufferView as its bytes", () => {
+    const { server, client, pump } = pair();
+    const got: unknown[] = [];
+    server.on("message", ({ data }) => got.push(data));
+    server.on("ping", ({ data }) => got.push(data));
+    client.start();
+    pump();
+    const words = new Uint16Array([0x0102, 0xfffe]);
+    const wordBytes = new Uint8Array(words.buffer);
+    const backing = bytes(0, 1, 2, 3, 4, 5, 6, 7);
+    client.binary(words);
+    client.binary(new DataView(backing.buffer, 2, 3));
+    client.ping(new Float64Array([1.5]));
+    pump();
+    expect(got).toEqual([wordBytes, bytes(2, 3, 4), new Uint8Array(new Float64Array([1.5]).buffer)]);
+  });
+
+  it("parse reads a DataView over a frame's bytes", () => {
+    const { driver, events } = openServer();
+    const wire = clientFrame({ opcode: 1, payload: "view" });
+    const backing = new Uint8Array(wire.length + 3);
+    backing.set(wire, 3);
+    driver.parse(new DataView(backing.buffer, 3, wire.length));
+    expect(events).toEqual([["message", { data: "view" }]]);
+  });
 });
 
 describe("events", () => {
