@@ -41,10 +41,12 @@ export interface ClientTarget {
 export function clientTarget(url: string | URL): ClientTarget {
   const target = new URL(String(url));
   if (!(target.protocol in DEFAULT_PORTS)) throw new TypeError(`Not a WebSocket URL: ${target.href}`);
+  // An empty port is the default; "0" is kept by the URL parser, and no server listens on it.
+  if (target.port === "0") throw new TypeError(`Cannot connect to port 0: ${target.href}`);
   return {
     url: target,
     host: target.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(target.port) || DEFAULT_PORTS[target.protocol],
+    port: target.port === "" ? DEFAULT_PORTS[target.protocol] : Number(target.port),
     secure: target.protocol === "wss:",
   };
 }

@@ -274,6 +274,11 @@ describe("connect: our client against the ws server", () => {
   it("refuses a URL that is not ws: or wss:", () => {
     expect(() => connect("http://127.0.0.1/")).toThrow(TypeError);
   });
+
+  // RFC 6455 §3: an absent port means 80 or 443; port 0 is no port at all, not the default.
+  it("refuses port 0 rather than connecting to the default port", () => {
+    expect(() => connect("ws://127.0.0.1:0/")).toThrow(/port 0/);
+  });
 });
 
 describe("backpressure: socket.write returning false is exposed", () => {
