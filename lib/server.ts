@@ -8,6 +8,7 @@ import { type DriverHandlers, type ReadyState, closeTransport, emitEvent, emitOn
 import { HandshakeError } from "./errors.js";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
+import { checkExtension } from "./extensions/pipeline.js";
 import { HeadReader, type RequestHead } from "./http/head.js";
 import { isSafeHeader } from "./http/headers.js";
 import { CloseCode } from "./hybi/close.js";
@@ -31,6 +32,9 @@ interface RequestReading {
   readonly handlers: DriverHandlers;
   /** Calls made before the request was read; created by the first one (most connections make none). */
   pending: Array<(driver: ServerDriver) => void> | null;
+  /** The names of the extensions kept in `pending`, and whether `start()` was kept there. */
+  extensionNames?: string[];
+  startCalled?: boolean;
 }
 
 /**
@@ -108,6 +112,8 @@ export class HttpServerDriver implements ServerDriver {
   }
 
   start(): boolean {
+    const reading = this.delegate ? null : this.reading();
+    if (reading !== null) reading.startCalled = true;
     return this.forward((driver) => driver.start());
   }
 
@@ -151,7 +157,20 @@ export class HttpServerDriver implements ServerDriver {
     return this.forward((driver) => driver.setHeader(name, value));
   }
 
+  /**
+   * Before the request is read, an extension is checked and kept as the RFC 6455 driver would keep
+   * it (a kept call can only answer true, and a bad one would throw out of `parse()` later). The
+   * drafts negotiate no extensions: if the request is a draft's, the kept call is refused then.
+   */
   addExtension(extension: Extension): boolean {
+    if (this.delegate) return this.delegate.addExtension(extension);
+    const reading = this.reading();
+    if (reading === null) return false;
+    checkExtension(extension);
+    if (reading.startCalled) return false;
+    const names = (reading.extensionNames ??= []);
+    if (names.includes(extension.name)) return false;
+    names.push(extension.name);
     return this.forward((driver) => driver.addExtension(extension));
   }
 

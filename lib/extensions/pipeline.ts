@@ -31,10 +31,7 @@ export class ExtensionNegotiator {
   /** Registers an extension; a second one with the same name is refused (false). */
   add(extension: Extension): boolean {
     if (this.extensions.some((existing) => existing.name === extension.name)) return false;
-    if (!isExtensionToken(extension.name)) {
-      throw new TypeError(`Extension name '${extension.name}' is not a token`);
-    }
-    if ((extension.rsv & ~0x70) !== 0) throw new RangeError(`Extension '${extension.name}' claims bits other than RSV1-3 (0x70)`);
+    checkExtension(extension);
     this.extensions.push(extension);
     return true;
   }
@@ -163,4 +160,15 @@ export class ExtensionPipeline {
       }
     }
   }
+}
+
+/**
+ * Throws for an extension no driver can register: a name that is not an RFC 9110 token (RFC 6455
+ * §9.1), or bits other than RSV1-3. A TypeError or RangeError, as for any bad argument.
+ */
+export function checkExtension(extension: Extension): void {
+  if (!isExtensionToken(extension.name)) {
+    throw new TypeError(`Extension name '${extension.name}' is not a token`);
+  }
+  if ((extension.rsv & ~0x70) !== 0) throw new RangeError(`Extension '${extension.name}' claims bits other than RSV1-3 (0x70)`);
 }

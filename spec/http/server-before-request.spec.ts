@@ -1,4 +1,6 @@
 import { Driver } from "../../lib/driver";
+import type { Extension } from "../../lib/extensions/extension";
+import { deflate } from "../../lib/extensions/permessage-deflate";
 import { CollectingIO, record, upgradeRequest, utf8 } from "../support/wire";
 
 /**
@@ -64,5 +66,36 @@ describe("Driver.server: ping and pong before the request is read (RFC 6455 §5.
     expect(Array.from(sent.subarray(head, head + 2))).toEqual([0x89, 125]);
     expect(sent.length).toBe(head + 2 + 125);
     expect(ponged).toBe(false);
+  });
+});
+
+describe("Driver.server: addExtension before the request is read", () => {
+  /** An extension that is never negotiated here: only its name and bits are looked at. */
+  const named = (name: string, rsv = 0x40): Extension => ({
+    name, rsv, offer: () => [], respond: () => null, activate: () => { throw new Error("not negotiated here"); },
+  });
+
+  it("returns false at once for a second extension of the same name, as once it is read", () => {
+    const driver = Driver.server(new CollectingIO());
+    expect(driver.addExtension(deflate())).toBe(true);
+    expect(driver.addExtension(deflate())).toBe(false);
+  });
+
+  it("throws at once for a name that is not a token or bits outside RSV1-3, not later out of parse()", () => {
+    const io = new CollectingIO();
+    const driver = Driver.server(io);
+    expect(() => driver.addExtension(named("bad name"))).toThrow(TypeError);
+    expect(() => driver.addExtension(named("x-bits", 0x80))).toThrow(RangeError);
+    const events = record(driver);
+    driver.on("connect", () => driver.start());
+    expect(() => driver.parse(utf8(upgradeRequest()))).not.toThrow();
+    expect(io.text()).toMatch(/^HTTP\/1\.1 101 /);
+    expect(events.map(([type]) => type)).toEqual(["connect", "open"]);
+  });
+
+  it("returns false at once after start(), as once it is read", () => {
+    const driver = Driver.server(new CollectingIO());
+    expect(driver.start()).toBe(true);
+    expect(driver.addExtension(deflate())).toBe(false);
   });
 });
