@@ -22,8 +22,21 @@ const host = process.env.HOST ?? "127.0.0.1";
 const peers = new Map();
 let nextId = 1;
 
+/**
+ * The path of a request's target, or null for one the URL parser refuses: Node's HTTP parser takes
+ * absolute-form targets such as ws://h:99999/chat, on which `new URL` throws.
+ */
+function pathOf(request) {
+  try {
+    return new URL(request.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return null;
+  }
+}
+
 const server = createServer(async (request, response) => {
-  const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  const path = pathOf(request);
+  if (path === null) return notFound(response);
   const file = path === "/" ? "index.html" : path.slice(1);
   // Only the files that are there, by name: no directories, no "..".
   if (!/^[a-z0-9-]+\.(html|js|css)$/.test(file)) return notFound(response);
@@ -47,7 +60,7 @@ function broadcast(event) {
 }
 
 server.on("upgrade", (request, socket, head) => {
-  if (new URL(request.url ?? "/", "http://localhost").pathname !== "/chat" || !Driver.isWebSocket(request)) {
+  if (pathOf(request) !== "/chat" || !Driver.isWebSocket(request)) {
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
