@@ -61,6 +61,9 @@ function broadcast(event) {
 
 server.on("upgrade", (request, socket, head) => {
   if (pathOf(request) !== "/chat" || !Driver.isWebSocket(request)) {
+    // Node has taken its own listeners off an upgraded socket: without one, a client that resets
+    // the connection (before or after the 404) raises an 'error' nobody handles and ends the process.
+    socket.on("error", () => socket.destroy());
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }

@@ -1,6 +1,7 @@
 /**
  * The demo server against hostile clients over loopback: whatever one client sends (a request
- * target the URL parser refuses), the server keeps serving the others. Each case ends by joining with a `ws` client and exchanging a message, which takes
+ * target the URL parser refuses, a reset right behind a refused upgrade), the server keeps serving
+ * the others. Each case ends by joining with a `ws` client and exchanging a message, which takes
  * several turns of the server's event loop, so a crash the hostile bytes caused has happened by then.
  */
 import { type Socket, connect as netConnect } from "node:net";
@@ -81,6 +82,25 @@ describe("the demo server against hostile clients", () => {
       const socket = await raw();
       socket.write(`GET ws://h:99999/chat HTTP/1.1\r\n${UPGRADE_HEADERS}`);
       expect(await answerOf(socket)).toMatch(/^HTTP\/1\.1 404 /);
+      await stillServes();
+    });
+  });
+
+  describe("a client that resets the connection on a refused upgrade (another path)", () => {
+    it("before the 404 is written", async () => {
+      const socket = await raw();
+      socket.write(`GET /elsewhere HTTP/1.1\r\n${UPGRADE_HEADERS}`);
+      socket.resetAndDestroy();
+      await new Promise((resolve) => socket.once("close", resolve));
+      await stillServes();
+    });
+
+    it("after reading the 404", async () => {
+      const socket = await raw();
+      socket.write(`GET /elsewhere HTTP/1.1\r\n${UPGRADE_HEADERS}`);
+      expect(await answerOf(socket)).toMatch(/^HTTP\/1\.1 404 /);
+      socket.resetAndDestroy();
+      await new Promise((resolve) => socket.once("close", resolve));
       await stillServes();
     });
   });
