@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import WebSocket from "ws";
+import { startDemo } from "../demo/start";
 import { ensureBuilt } from "../support/build";
 import { type Block, allBlocks, label, ROOT } from "./blocks";
 
@@ -130,5 +131,37 @@ describe("the docs' server examples run as written", () => {
         await stop(server.child);
       }
     });
+  });
+});
+
+describe("cli.md's transcript, against the demo", () => {
+  const block = allBlocks().find((candidate) => candidate.file === "docs/cli.md" && candidate.code.startsWith("$ "));
+
+  it("prints what the transcript shows, and exits 0", async () => {
+    expect(block).toBeDefined();
+    const [command, ...shown] = block!.code.trimEnd().split("\n");
+    const demo = await startDemo();
+    try {
+      const port = new URL(demo.url).port;
+      const line = command!.slice(2).replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`);
+      const child = spawn("sh", ["-c", line], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.setEncoding("utf8").on("data", (text: string) => { stdout += text; });
+      child.stderr!.setEncoding("utf8").on("data", (text: string) => { stderr += text; });
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      // The transcript interleaves the two streams: messages ("< …") go to stdout, notices to stderr.
+      const pattern = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll("…", ".+").replaceAll("8080", port)}$`);
+      const lines = (text: string) => text.trimEnd().split("\n");
+      const messages = shown.filter((text) => text.startsWith("< "));
+      const notices = shown.filter((text) => !text.startsWith("< "));
+      expect(lines(stdout)).toHaveLength(messages.length);
+      lines(stdout).forEach((text, index) => expect(text).toMatch(pattern(messages[index]!)));
+      expect(lines(stderr)).toHaveLength(notices.length);
+      lines(stderr).forEach((text, index) => expect(text).toMatch(pattern(notices[index]!)));
+      expect(code).toBe(0);
+    } finally {
+      await demo.stop();
+    }
   });
 });
