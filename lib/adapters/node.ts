@@ -81,11 +81,13 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     socket.on("close", onClose);
     // A socket whose `close` or `end` came before it was handed over (an upgrade handler awaited
     // something while the client went away) will not say so again: end the driver once the caller
-    // has added its handlers, before a handshake answered on the next tick can open it.
+    // has added its handlers, before a handshake answered on the next tick can open it. So too for
+    // one our side has already ended (a timeout gave up meanwhile): the 101 could never be sent,
+    // and a peer that keeps its half open would leave the driver open for good.
     if (socket.destroyed) {
       this.flags |= CLOSED;
       process.nextTick(endGone, this);
-    } else if (socket.readableEnded) {
+    } else if (socket.readableEnded || socket.writableEnded) {
       process.nextTick(endGone, this);
     }
   }

@@ -4,7 +4,8 @@
  * documentation shows) before `acceptUpgrade`, while the client resets the connection or ends its
  * side. The socket's `close` or `end` has been emitted before the adapter listens, so the adapter
  * must read the socket's state: the driver emits `close` (1006), once its handlers are on, instead
- * of opening on a dead socket and never closing.
+ * of opening on a dead socket and never closing. So too when the server's own code ended the socket
+ * meanwhile: the 101 can no longer be sent.
  */
 import * as http from "node:http";
 import { type AddressInfo, type Socket, connect as netConnect } from "node:net";
@@ -70,6 +71,40 @@ describe("the Node adapter on a socket whose client has already gone", () => {
     await turn();
     expect(seen).toEqual(["close 1006"]);
     expect(driver.readyState).toBe(3);
+  });
+
+  /**
+   * The server's side of an upgrade that the server's own code has ended meanwhile (a timeout that
+   * gave up on a slow check, say), its FIN sent, while the client keeps its half open (RFC 9293
+   * §3.6: a half-closed connection may stay so).
+   */
+  async function endedUpgrade(): Promise<Upgrade> {
+    const upgraded = new Promise<Upgrade>((resolve) => { upgrade = resolve; });
+    const client = netConnect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => client.write(HANDSHAKE));
+    client.on("error", () => undefined);
+    clients.push(client);
+    const found = await upgraded;
+    const clientSawEnd = new Promise((resolve) => client.once("end", resolve));
+    found.socket.end();
+    await clientSawEnd;
+    return found;
+  }
+
+  it("acceptUpgrade on a socket the server has already ended: close (1006), not open on a socket that cannot send the 101", async () => {
+    const { request, socket, head } = await endedUpgrade();
+    const { driver } = acceptUpgrade(request, socket, head);
+    const seen = eventsOf(driver);
+    await turn();
+    expect(seen).toEqual(["close 1006"]);
+    expect(driver.readyState).toBe(3);
+  });
+
+  it("acceptSocket on a socket the server has already ended: close (1006)", async () => {
+    const { socket } = await endedUpgrade();
+    const { driver } = acceptSocket(socket);
+    const seen = eventsOf(driver);
+    await turn();
+    expect(seen).toEqual(["close 1006"]);
   });
 
   it.each(["reset", "end"] as const)("acceptSocket after the client's %s: close (1006)", async (how) => {
