@@ -65,6 +65,15 @@ describe("links", () => {
   }
 });
 
+describe("paths", () => {
+  for (const file of markdownFiles()) {
+    it(`${file}: every file of the repository it names in code spans exists`, () => {
+      const named = [...read(file).matchAll(/`((?:lib|spec|bench|demo|scripts|bin|docs)\/[^`\s]*)`/g)].map((match) => match[1]!);
+      expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
+    });
+  }
+});
+
 describe("the sh blocks' commands", () => {
   const shell = allBlocks().filter((block) => block.lang === "sh" || (block.lang === "" && /\bnpm\b/.test(block.code)));
   const commands = shell.flatMap((block) => block.code.split("\n").map((line) => ({ where: label(block), line: line.replace(/^\$ /, "").replace(/#.*$/, "") })));

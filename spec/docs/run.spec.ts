@@ -121,6 +121,8 @@ describe("the docs' server examples run as written", () => {
           client.once("error", reject);
         });
         expect(client.protocol).toBe(protocols[0] ?? "");
+        // An extension added right after acceptUpgrade is in place for the handshake (it answers on the next tick).
+        expect(client.extensions).toBe(block.code.includes("addExtension(deflate())") ? "permessage-deflate" : "");
         client.send("hi");
         await echoed;
         expect(messages).toEqual(welcome ? ["welcome", "echo: hi"] : ["echo: hi"]);
