@@ -142,6 +142,14 @@ describe("the names in the docs' tables and lists are lib/'s", () => {
     expect(sorted(named)).toEqual(members("lib/adapters/node.ts", "Connection"));
   });
 
+  it("bun.md's list of the handlers serverHandlers returns is complete", async () => {
+    const sentence = /`serverHandlers\(options, onConnection\)` returns the ([^;]*) handlers;/.exec(read("docs/adapters/bun.md"));
+    expect(sentence).not.toBeNull();
+    const named = [...sentence![1]!.matchAll(/`(\w+)`/g)].map((match) => match[1]!);
+    const { serverHandlers } = await import("../../lib/adapters/bun");
+    expect(sorted(named)).toEqual(sorted(Object.keys(serverHandlers({}, () => {}))));
+  });
+
   it("proxy.md's connectThroughProxy options are ProxiedClientOptions' (the rest: ClientOptions')", () => {
     const own = tableNames("docs/proxy.md", "## In Node: `connectThroughProxy`");
     const client = members("lib/index.ts", "ClientOptions");
