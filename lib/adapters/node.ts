@@ -334,7 +334,15 @@ export function connect(url: string | URL, options: NodeClientOptions = {}): Con
     ? tls.connect({ servername: net.isIP(host) ? undefined : host, ...tlsOptions, host, port })
     : net.connect({ host, port });
   socket.setNoDelay(true);
-  const connection = attach(socket, (io) => Driver.client(target, io, clientOptions));
+  let connection: Connection<ClientDriver>;
+  try {
+    connection = attach(socket, (io) => Driver.client(target, io, clientOptions));
+  } catch (error) {
+    // Options the driver refuses throw here: drop the socket (it connects on a later tick), or it
+    // would open a connection the caller has no handle on.
+    socket.destroy();
+    throw error;
+  }
   socket.once(secure ? "secureConnect" : "connect", () => connection.driver.start());
   return connection;
 }
