@@ -88,13 +88,26 @@ for (const line of values.header ?? []) {
 
 const tls = {};
 if (values.insecure) tls.rejectUnauthorized = false;
-if (values.ca) tls.ca = readFileSync(values.ca);
+if (values.ca) {
+  try {
+    tls.ca = readFileSync(values.ca);
+  } catch (error) {
+    fail(`cannot read --ca: ${error.message}`);
+  }
+}
 const options = { protocols: values.protocol ?? [], headers, tls };
 if (values.origin) options.origin = values.origin;
 
-const connection = values.proxy
-  ? connectThroughProxy(url, values.proxy, { ...options, proxyTls: tls })
-  : connect(url, options);
+// Options the library refuses (a subprotocol that is not a token, a proxy URL that is not http: or
+// https:, port 0) throw here, before anything connects: a bad command line like any other.
+let connection;
+try {
+  connection = values.proxy
+    ? connectThroughProxy(url, values.proxy, { ...options, proxyTls: tls })
+    : connect(url, options);
+} catch (error) {
+  fail(error.message);
+}
 const { driver } = connection;
 // The driver starts once the socket (or the proxy's tunnel) is up, so the offer can still be added.
 if (values.deflate) driver.addExtension(deflate());

@@ -107,6 +107,29 @@ describe("wsdriver connect", () => {
     expect(code).toBe(1);
   });
 
+  describe("an option the library refuses is a bad command line: a message and exit 2, before connecting", () => {
+    it.each([
+      [["--protocol", "a,b"], "Invalid subprotocol name: a,b"],
+      [["-p", "chat", "-p", "chat"], "Subprotocol offered twice: chat"],
+      [["--proxy", "not a url"], "Invalid URL"],
+      [["--proxy", "ftp://127.0.0.1:21"], "A proxy URL must be http: or https:"],
+      [["--ca", "no-such-file.pem"], "no-such-file.pem"],
+    ])("%j", async (options, message) => {
+      const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/refused`, ...options]);
+      expect(stderr).toMatch(/^wsdriver: /);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(code).toBe(2);
+      expect(requests.map(({ url }) => url)).not.toContain("/refused");
+    });
+
+    it("a URL with port 0", async () => {
+      const { code, stderr } = await cli(["connect", "ws://127.0.0.1:0/"]);
+      expect(stderr).toMatch(/^wsdriver: Cannot connect to port 0/);
+      expect(code).toBe(2);
+    });
+  });
+
   it("explains its usage for a bad command line", async () => {
     const { code, stderr } = await cli(["connect", "http://127.0.0.1/"]);
     expect(stderr).toContain("not a ws: or wss: URL");
