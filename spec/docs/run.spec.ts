@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import WebSocket from "ws";
+import { Driver, type Extension } from "../../lib/index";
 import { startDemo } from "../demo/start";
 import { ensureBuilt } from "../support/build";
 import { type Block, allBlocks, label, ROOT } from "./blocks";
@@ -165,5 +166,49 @@ describe("cli.md's transcript, against the demo", () => {
     } finally {
       await demo.stop();
     }
+  });
+});
+
+describe("extensions.md's x-reverse extension, as written", () => {
+  const block = allBlocks().find((candidate) => candidate.file === "docs/extensions.md" && candidate.code.includes('name: "x-reverse"'));
+
+  it("is negotiated by our client and server, reverses each message on the wire with RSV1 and back", () => {
+    expect(block).toBeDefined();
+    const js = ts.transpileModule(`${block!.code}\nexport { reverse };\n`, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    const exports: { reverse?: Extension } = {};
+    new Function("exports", "require", js)(exports, (name: string) => {
+      throw new Error(`the block requires ${name} at run time`);
+    });
+    const reverse = exports.reverse!;
+
+    const wire: Uint8Array[] = [];
+    const received: Array<string | Uint8Array> = [];
+    const server = Driver.server({ write: (bytes) => client.parse(bytes.slice()) });
+    const client = Driver.client("ws://localhost/", { write: (bytes) => { wire.push(bytes.slice()); server.parse(bytes.slice()); } });
+    expect(server.addExtension(reverse)).toBe(true);
+    expect(client.addExtension(reverse)).toBe(true);
+    server.on("connect", () => server.start());
+    server.on("message", ({ data }) => received.push(data));
+    const errors: Error[] = [];
+    server.on("error", (error) => errors.push(error));
+    client.on("error", (error) => errors.push(error));
+    client.start();
+    expect(client.headers["sec-websocket-extensions"]).toBe("x-reverse");
+
+    const text = "héllo wörld €𝄞";
+    wire.length = 0;
+    client.text(text);
+    client.binary(new Uint8Array([1, 2, 3]));
+    expect(errors).toEqual([]);
+    expect(received).toEqual([text, new Uint8Array([1, 2, 3])]);
+    // RFC 6455 §5.2: FIN, RSV1 and the opcode; the masked payload, unmasked, is the UTF-8 reversed.
+    const frame = wire[0]!;
+    expect(frame[0]).toBe(0x80 | 0x40 | 0x1);
+    const length = frame[1]! & 0x7f;
+    const key = frame.subarray(2, 6);
+    const payload = frame.subarray(6, 6 + length).map((byte, index) => byte ^ key[index % 4]!);
+    expect([...payload]).toEqual([...new TextEncoder().encode(text)].reverse());
   });
 });
