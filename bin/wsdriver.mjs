@@ -95,7 +95,7 @@ if (values.ca) {
     fail(`cannot read --ca: ${error.message}`);
   }
 }
-const options = { protocols: values.protocol ?? [], headers, tls };
+const options = { protocols: values.protocol ?? [], tls };
 if (values.origin) options.origin = values.origin;
 
 // Options the library refuses (a subprotocol that is not a token, a proxy URL that is not http: or
@@ -109,6 +109,13 @@ try {
   fail(error.message);
 }
 const { driver } = connection;
+// setHeader says false for a name that is not an HTTP token or a value with CR, LF or NUL, which
+// the `headers` option would drop without a word. The socket connects on a later tick.
+for (const [name, value] of Object.entries(headers)) {
+  if (!driver.setHeader(name, value)) {
+    fail(`cannot send the header ${JSON.stringify(name)}: a name must be an HTTP token, a value must not hold CR, LF or NUL`);
+  }
+}
 // The driver starts once the socket (or the proxy's tunnel) is up, so the offer can still be added.
 if (values.deflate) driver.addExtension(deflate());
 

@@ -123,6 +123,16 @@ describe("wsdriver connect", () => {
       expect(requests.map(({ url }) => url)).not.toContain("/refused");
     });
 
+    it.each([
+      ["X Team: wsdriver", "X Team"],
+      ["X-Team: a\r\nInjected: yes", "X-Team"],
+    ])("a --header the driver would not send: %j", async (header, name) => {
+      const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/refused`, "--header", header]);
+      expect(stderr).toBe(`wsdriver: cannot send the header ${JSON.stringify(name)}: a name must be an HTTP token, a value must not hold CR, LF or NUL\n`);
+      expect(code).toBe(2);
+      expect(requests.map(({ url }) => url)).not.toContain("/refused");
+    });
+
     it("a URL with port 0", async () => {
       const { code, stderr } = await cli(["connect", "ws://127.0.0.1:0/"]);
       expect(stderr).toMatch(/^wsdriver: Cannot connect to port 0/);
