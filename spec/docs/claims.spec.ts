@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import ts from "typescript";
+import { Driver } from "../../lib/index";
 import { allBlocks, label, markdownFiles, ROOT } from "./blocks";
 
 const read = (file: string): string => readFileSync(join(ROOT, file), "utf8");
@@ -191,4 +192,30 @@ describe("the error messages the docs quote are lib/'s", () => {
       expect(read(source)).toMatch(new RegExp(pattern));
     });
   }
+});
+
+describe("drafts.md: the draft-76 keys a server refuses", () => {
+  // draft-hixie-thewebsocketprotocol-76 §5.2: the number is divided by the spaces; the quotient is
+  // written as 32 bits, so it is the quotient, not the number, that must fit.
+  const answer = (key1: string): string => {
+    const written: Uint8Array[] = [];
+    const driver = Driver.server({ write: (bytes) => written.push(bytes) }, { allowDrafts: true });
+    driver.on("connect", () => driver.start());
+    driver.parse(new TextEncoder().encode([
+      "GET /demo HTTP/1.1", "Host: example.com", "Connection: Upgrade", "Upgrade: WebSocket",
+      `Sec-WebSocket-Key1: ${key1}`, "Sec-WebSocket-Key2: 12998 5 Y3 1  .P00", "Origin: http://example.com", "", "^n:ds[4U",
+    ].join("\r\n")));
+    return new TextDecoder().decode(written[0]).split("\r\n")[0]!;
+  };
+
+  it.each([
+    ["a number beyond 32 bits whose quotient fits", "85899 34590 x", "HTTP/1.1 101 WebSocket Protocol Handshake"],
+    ["a quotient of 2^32", "85899 34592 x", "HTTP/1.1 400 Bad Request"],
+    ["no spaces", "4294967295", "HTTP/1.1 400 Bad Request"],
+    ["no digits", "a b", "HTTP/1.1 400 Bad Request"],
+    ["a number that is not a multiple of the spaces", "3  x", "HTTP/1.1 400 Bad Request"],
+  ])("%s (%j): %s", (_, key1, status) => {
+    expect(read("docs/drafts.md")).toMatch(/without digits or without spaces, whose\s+number is not a whole multiple of the spaces, or whose quotient does not fit in 32 bits/);
+    expect(answer(key1)).toBe(status);
+  });
 });
