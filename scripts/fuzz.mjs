@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run fuzz`: the property-based specs (spec/fuzz, and the properties of the hixie, proxy and
+ * `npm run fuzz`: the property-based specs (spec/fuzz, spec/differential, and the properties of the hixie, proxy and
  * permessage-deflate specs) with a random seed and many more runs than `npm test` makes. Prints the seed first, and again with the command that reproduces a failure.
  *
  *   FUZZ_SEED=123 npm run fuzz     replay a seed
@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const jest = join(dirname(require.resolve("jest/package.json")), "bin", "jest.js");
 
 // Every spec whose properties take their seed and run count from `fuzzParameters`.
-const PROPERTY_SPECS = ["spec/fuzz", "spec/hixie/frames.spec.ts", "spec/proxy/tunnel.spec.ts", "spec/extensions/properties.spec.ts"];
+const PROPERTY_SPECS = ["spec/fuzz", "spec/differential", "spec/hixie/frames.spec.ts", "spec/proxy/tunnel.spec.ts", "spec/extensions/properties.spec.ts"];
 
 const seed = process.env.FUZZ_SEED ?? String(randomInt(0, 2 ** 31 - 1));
 const scale = process.env.FUZZ_SCALE ?? "20";
