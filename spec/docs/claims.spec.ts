@@ -219,3 +219,34 @@ describe("drafts.md: the draft-76 keys a server refuses", () => {
     expect(answer(key1)).toBe(status);
   });
 });
+
+describe("architecture.md: the web platform APIs the core uses", () => {
+  it("are the ones it lists", () => {
+    const sentence = /The core \(everything but `lib\/adapters\/`\) uses only ([\s\S]*?), so it runs unchanged/.exec(read("docs/architecture.md"));
+    expect(sentence).not.toBeNull();
+    const listed = new Set([...sentence![1]!.matchAll(/`(\w+)/g)].map((match) => match[1]!));
+    // The core compiled as tsconfig.core.json does: the ES library and the DOM's, no Node types.
+    const core = ts.createProgram([join(ROOT, "lib/index.ts")], {
+      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+    });
+    const coreChecker = core.getTypeChecker();
+    const used = new Set<string>();
+    for (const file of core.getSourceFiles()) {
+      if (!file.fileName.startsWith(join(ROOT, "lib/")) || file.fileName.startsWith(join(ROOT, "lib/adapters/"))) continue;
+      const visit = (node: ts.Node): void => {
+        // A free name (not a property's) whose every declaration is the DOM library's: a platform API.
+        if (ts.isIdentifier(node) && !(ts.isPropertyAccessExpression(node.parent) && node.parent.name === node)) {
+          const declarations = coreChecker.getSymbolAtLocation(node)?.declarations ?? [];
+          if (declarations.length > 0 && declarations.every((declaration) => declaration.getSourceFile().fileName.endsWith("lib.dom.d.ts"))) {
+            used.add(node.text);
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(file);
+    }
+    expect(used.size).toBeGreaterThan(4);
+    expect(sorted([...used].filter((name) => !listed.has(name)))).toEqual([]);
+  });
+});
