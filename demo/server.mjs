@@ -54,9 +54,22 @@ function notFound(response) {
   response.end("Not found\n");
 }
 
+/** Bytes a connection may have waiting to go out (its peer reading slowly or not at all) before it is dropped. */
+const MAX_BACKLOG = 1024 * 1024;
+
 function broadcast(event) {
   const text = JSON.stringify(event);
-  for (const { driver } of peers.values()) driver.text(text);
+  // A client that reads nothing (say one that floods messages and never reads the broadcasts back)
+  // would have every broadcast held for it in this process, without bound: drop it instead.
+  const behind = [];
+  for (const peer of peers.values()) {
+    if (peer.connection.bufferedAmount > MAX_BACKLOG) behind.push(peer);
+    else peer.driver.text(text);
+  }
+  for (const { connection, name } of behind) {
+    console.error(`${name}: dropped, ${connection.bufferedAmount} bytes unread`);
+    connection.destroy();
+  }
 }
 
 server.on("upgrade", (request, socket, head) => {
@@ -67,13 +80,14 @@ server.on("upgrade", (request, socket, head) => {
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
-  const { driver } = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024 });
+  const connection = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024 });
+  const { driver } = connection;
   // The handshake is answered on the next tick, so the extension can still be added here.
   driver.addExtension(deflate());
   const id = nextId++;
   const name = `guest-${id}`;
   driver.on("open", () => {
-    peers.set(id, { driver, name });
+    peers.set(id, { connection, driver, name });
     driver.text(JSON.stringify({ type: "welcome", name }));
     broadcast({ type: "presence", count: peers.size });
   });

@@ -1,7 +1,8 @@
 /**
  * The demo server against hostile clients over loopback: whatever one client sends (a request
  * target the URL parser refuses, a reset right behind a refused upgrade), the server keeps serving
- * the others. Each case ends by joining with a `ws` client and exchanging a message, which takes
+ * the others, and a client that sends without reading is dropped before it can run the server out
+ * of memory. Each case ends by joining with a `ws` client and exchanging a message, which takes
  * several turns of the server's event loop, so a crash the hostile bytes caused has happened by then.
  */
 import { type Socket, connect as netConnect } from "node:net";
@@ -84,6 +85,32 @@ describe("the demo server against hostile clients", () => {
       expect(await answerOf(socket)).toMatch(/^HTTP\/1\.1 404 /);
       await stillServes();
     });
+  });
+
+  describe("a client that floods messages and reads nothing", () => {
+    // RFC 6455 §5.2: a masked text frame of 2000 "a" (mask 00 00 00 00, so the payload reads as is).
+    const FRAME = Buffer.concat([Buffer.from([0x81, 0xfe, 0x07, 0xd0, 0, 0, 0, 0]), Buffer.alloc(2000, 0x61)]);
+    const BATCH = Buffer.concat(Array.from({ length: 512 }, () => FRAME));
+    const CAP = 64 * 1024 * 1024;
+
+    it("is dropped once its backlog of broadcasts is large, instead of growing the server's memory without bound", async () => {
+      const socket = await raw();
+      socket.write(`GET /chat HTTP/1.1\r\n${UPGRADE_HEADERS}`);
+      // Never read: every broadcast the server writes back piles up, in the kernel and then in the server.
+      socket.pause();
+      let closed = false;
+      const gone = new Promise<void>((resolve) => socket.once("close", () => { closed = true; resolve(); }));
+      let sent = 0;
+      while (!closed && sent < CAP) {
+        if (!socket.write(BATCH)) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), gone]);
+        sent += BATCH.length;
+      }
+      // Each 2 KB message comes back as a broadcast of about the same size: without a bound the
+      // server would hold all of them (over 1 GB of memory per 300 MB sent).
+      expect(closed).toBe(true);
+      expect(sent).toBeLessThan(CAP);
+      await stillServes();
+    }, 60_000);
   });
 
   describe("a client that resets the connection on a refused upgrade (another path)", () => {
