@@ -12,6 +12,7 @@ import ts from "typescript";
 import WebSocket from "ws";
 import { Driver, type Extension } from "../../lib/index";
 import { startDemo } from "../demo/start";
+import { type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
 import { ensureBuilt } from "../support/build";
 import { type Block, allBlocks, label, ROOT } from "./blocks";
 
@@ -210,5 +211,77 @@ describe("extensions.md's x-reverse extension, as written", () => {
     const key = frame.subarray(2, 6);
     const payload = frame.subarray(6, 6 + length).map((byte, index) => byte ^ key[index % 4]!);
     expect([...payload]).toEqual([...new TextEncoder().encode(text)].reverse());
+  });
+});
+
+describe("proxy.md's examples, through the `proxy` package to a `ws` server", () => {
+  // The docs' hosts are patched to loopback: the proxy (with the docs' credentials) and a ws echo
+  // server, both on ephemeral ports; the WebSocket URL becomes ws: as there is no certificate for it.
+  let proxy: ProxyProcess;
+  let echo: Peer;
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), "wsdriver-docs-proxy-"));
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(ROOT, join(dir, "node_modules/wsdriver"), "dir");
+    [proxy, echo] = await Promise.all([startProxy({ PROXY_USER: "alice", PROXY_PASS: "s3cret" }), startWsServer()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map(stop));
+    await Promise.all([proxy?.stop(), echo?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const local = (code: string): string => code
+    .replaceAll(/wss?:\/\/chat\.example\.com\//g, `ws://127.0.0.1:${echo.port}/`)
+    .replaceAll("proxy.corp:3128", `127.0.0.1:${proxy.port}`);
+
+  /** Runs `code` (TypeScript) in Node and resolves with standard output once it has printed `until`. */
+  async function run(name: string, code: string, until: RegExp): Promise<string> {
+    const file = join(dir, `${name}.mjs`);
+    writeFileSync(file, ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const child = spawn(process.execPath, [file], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let output = "";
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+          output += text;
+          if (until.test(output)) resolve(output);
+        });
+        child.stderr!.setEncoding("utf8").on("data", (text: string) => { output += text; });
+        child.once("close", (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
+      });
+    } finally {
+      await stop(child);
+    }
+  }
+
+  it("connectThroughProxy: the driver opens through the proxy with the URL's credentials and prints the echo", async () => {
+    const block = allBlocks().find((candidate) => candidate.file === "docs/proxy.md" && candidate.code.includes("connectThroughProxy(\n"));
+    expect(block).toBeDefined();
+    expect(block!.fragment).toBeUndefined();
+    const output = await run("through", local(block!.code), /^hello$/m);
+    // The proxy answers 407 to a CONNECT without alice's credentials, so the echo shows they were sent.
+    expect(output).toBe("hello\n");
+  });
+
+  it("the sans-I/O helper on a net socket: the tunnel opens, the driver starts and a message echoes", async () => {
+    const block = allBlocks().find((candidate) => candidate.file === "docs/proxy.md" && candidate.code.includes("driver.proxy(\"http://alice"));
+    expect(block).toBeDefined();
+    expect(block!.fragment).toEqual(["io", "socket"]);
+    const prelude = [
+      `import { connect as connectTcp } from "node:net";`,
+      `const socket = connectTcp(${proxy.port}, "127.0.0.1");`,
+      `const io = { write: (bytes: Uint8Array) => socket.write(bytes) };`,
+    ].join("\n");
+    // What the reader adds: a message once open, printed when it comes back.
+    const after = `driver.on("open", () => driver.text("hello"));\ndriver.on("message", ({ data }) => console.log(data));\n`;
+    const output = await run("helper", `${prelude}\n${local(block!.code)}\n${after}`, /^hello$/m);
+    expect(output).toBe("hello\n");
   });
 });
