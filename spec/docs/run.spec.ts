@@ -1,6 +1,6 @@
 /**
- * The docs' complete server examples (every unmarked block that listens on port 8080) run for real:
- * each is transpiled as written, its port 8080 patched to an ephemeral one on 127.0.0.1, started in
+ * The docs' complete server examples (every unmarked block that listens on a port 8xxx, and the TLS one given a certificate) run for real:
+ * each is transpiled as written, its port patched to an ephemeral one on 127.0.0.1, started in
  * its runtime (Node; Deno and Bun for their adapters' pages) against the built package, and a `ws`
  * client over loopback exchanges a message with it and closes.
  */
@@ -12,12 +12,14 @@ import ts from "typescript";
 import WebSocket from "ws";
 import { Driver, type Extension } from "../../lib/index";
 import { startDemo } from "../demo/start";
-import { type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
+import { CERT, CERT_FILE, KEY_FILE, type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
 import { ensureBuilt } from "../support/build";
 import { type Block, allBlocks, label, ROOT } from "./blocks";
 
-const servers = allBlocks().filter((block) =>
-  block.lang === "ts" && !block.fragment && !block.skip && /listen\(8080\)|port: 8080/.test(block.code));
+/** A fragment that needs only a certificate runs with the fixture one (spec/proxy/fixtures/), over TLS. */
+const needsOnlyCertificate = (block: Block): boolean => block.fragment?.join(",") === "key,cert";
+const servers = allBlocks().filter((block) => block.lang === "ts" && !block.skip
+  && (!block.fragment || needsOnlyCertificate(block)) && /listen\(8\d{3}\)|port: 8080/.test(block.code));
 
 type Runtime = "node" | "deno" | "bun";
 const runtimeOf = (block: Block): Runtime =>
@@ -32,8 +34,12 @@ function patched(block: Block): string {
     if (!from.test(code)) throw new Error(`${label(block)}: no ${from} to patch`);
     code = code.replace(from, to);
   };
+  if (needsOnlyCertificate(block)) {
+    code = `import { readFileSync } from "node:fs";\n`
+      + `const key = readFileSync(${JSON.stringify(KEY_FILE)});\nconst cert = readFileSync(${JSON.stringify(CERT_FILE)});\n${code}`;
+  }
   if (runtimeOf(block) === "node") {
-    replace(/\.listen\(8080\)/, `.listen(0, "127.0.0.1", function () { console.log("listening " + this.address().port); })`);
+    replace(/\.listen\(8\d{3}\)/, `.listen(0, "127.0.0.1", function () { console.log("listening " + this.address().port); })`);
   } else if (runtimeOf(block) === "deno") {
     replace(/port: 8080/, "port: 0");
     replace(/(const listener = Deno\.listen\([^;]*;)/, `$1\nconsole.log("listening " + listener.addr.port);`);
@@ -101,19 +107,21 @@ describe("the docs' server examples run as written", () => {
   });
 
   servers.forEach((block, index) => {
-    it(`${label(block)} (${runtimeOf(block)}) echoes a message and closes with 1000`, async () => {
+    it(`${label(block)} (${runtimeOf(block)}${needsOnlyCertificate(block) ? ", TLS" : ""}) echoes a message and closes with 1000`, async () => {
       const server = start(block, dir, index);
       children.push(server.child);
       try {
         const port = await server.port;
         const welcome = block.code.includes('driver.text("welcome")');
+        const echo = block.code.includes("`echo: ${data}`") ? "echo: hi" : "hi";
         const protocols = block.code.includes('protocols: ["chat"]') ? ["chat"] : [];
-        const client = new WebSocket(`ws://127.0.0.1:${port}/chat`, protocols);
+        const secure = needsOnlyCertificate(block);
+        const client = new WebSocket(`${secure ? "wss" : "ws"}://127.0.0.1:${port}/chat`, protocols, secure ? { ca: CERT } : {});
         const messages: string[] = [];
         const echoed = new Promise<void>((resolve, reject) => {
           client.on("message", (data, isBinary) => {
             messages.push(isBinary ? `[binary]` : String(data));
-            if (String(data) === "echo: hi") resolve();
+            if (String(data) === echo) resolve();
           });
           client.once("error", reject);
           client.once("close", (code) => reject(new Error(`closed with ${code} before the echo; messages ${messages}; server said:\n${server.output()}`)));
@@ -127,7 +135,7 @@ describe("the docs' server examples run as written", () => {
         expect(client.extensions).toBe(block.code.includes("addExtension(deflate())") ? "permessage-deflate" : "");
         client.send("hi");
         await echoed;
-        expect(messages).toEqual(welcome ? ["welcome", "echo: hi"] : ["echo: hi"]);
+        expect(messages).toEqual(welcome ? ["welcome", echo] : [echo]);
         const closed = new Promise<number>((resolve) => client.once("close", (code) => resolve(code)));
         client.close(1000);
         expect(await closed).toBe(1000);
