@@ -1,8 +1,10 @@
 /**
- * The docs' complete server examples (every unmarked block that listens on a port 8xxx, and the TLS one given a certificate) run for real:
- * each is transpiled as written, its port patched to an ephemeral one on 127.0.0.1, started in
- * its runtime (Node; Deno and Bun for their adapters' pages) against the built package, and a `ws`
- * client over loopback exchanges a message with it and closes.
+ * The docs' complete server examples (every unmarked block that listens on a port 8xxx, and the
+ * TLS one, given a certificate) run for real: each is transpiled as written, its port patched to an
+ * ephemeral one on 127.0.0.1, started in its runtime (Node; Deno and Bun for their adapters' pages)
+ * against the built package, and a `ws` client over loopback exchanges a message with it and closes.
+ * So do cli.md's transcript (against the demo), proxy.md's clients (through the `proxy` package) and
+ * extensions.md's x-reverse extension.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
