@@ -19,6 +19,13 @@ export interface WireFrame {
   lengthForm?: 7 | 16 | 64;
   /** Masked the wrong way for the reader's role (RFC 6455 §5.1). */
   wrongMask?: boolean;
+  /** On a compressed message's first frame: the message before compression (the peer's window). */
+  plain?: Uint8Array;
+  /**
+   * A compressed message still to be compressed, with the messages before it as the window (RFC
+   * 7692 §7.2.3.2, context takeover): `payload` is its text, cut at `points`, `between` between.
+   */
+  withContext?: { points: number[]; between: WireFrame[] };
 }
 
 const bytesOf = (min: number, max: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: min, maxLength: max });
@@ -28,9 +35,37 @@ const encoder = new TextEncoder();
 const text = fc.tuple(fc.constantFrom("", "", "", "\ufeff"), fc.string({ unit: "binary", maxLength: 40 })).map(([bom, s]) => encoder.encode(bom + s));
 
 /** RFC 7692 §7.2.1: a message compressed on its own, with the 00 00 ff ff of the sync flush removed. */
-export function compress(data: Uint8Array): Uint8Array {
-  const out = deflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+export function compress(data: Uint8Array, window?: Uint8Array): Uint8Array {
+  const out = deflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH, ...(window && window.length > 0 ? { dictionary: window } : {}) });
   return new Uint8Array(out.subarray(0, out.length - 4));
+}
+
+/** A compressed message: its frames, the first marked with the message before compression. */
+function compressedMessage(opcode: number, plain: Uint8Array, points: number[], between: WireFrame[], window?: Uint8Array): WireFrame[] {
+  const frames = message(opcode, compress(plain, window), points, between, 0x40);
+  frames[0].plain = plain;
+  return frames;
+}
+
+/** The LZ77 window of RFC 1951: the last 32 KiB a peer inflated. */
+const WINDOW = 32768;
+
+/** Compresses the messages left to compress, in order, each with the ones before it as its window. */
+function compressInOrder(frames: WireFrame[]): WireFrame[] {
+  let window = new Uint8Array(0);
+  const out: WireFrame[] = [];
+  for (const f of frames) {
+    const added = f.withContext === undefined ? [f] : compressedMessage(f.opcode, f.payload, f.withContext.points, f.withContext.between, window);
+    const plain = added[0].plain;
+    if (plain !== undefined) {
+      const grown = new Uint8Array(window.length + plain.length);
+      grown.set(window);
+      grown.set(plain, window.length);
+      window = grown.subarray(Math.max(0, grown.length - WINDOW));
+    }
+    out.push(...added);
+  }
+  return out;
 }
 
 /** Splits `payload` at the given points (mod its length) into the payloads of fragments. */
@@ -113,10 +148,12 @@ function goodMessage(max: number, compressed: boolean): fc.Arbitrary<WireFrame[]
     binary,
     points: cuts,
     between: fc.array(pingOrPong, { maxLength: 3 }),
-    compress: compressed ? fc.boolean() : fc.constant(false),
-  }).map(({ isText, text: t, binary: b, points, between, compress: z }) => {
-    const payload = isText ? t : b;
-    return message(isText ? TEXT : BINARY, z ? compress(payload) : payload, points, between, z ? 0x40 : 0);
+    compress: compressed ? fc.constantFrom("no", "alone", "context") : fc.constant("no"),
+  }).map(({ isText, text: t, binary: b, points, between, compress: z }): WireFrame[] => {
+    const payload = isText ? t : b, opcode = isText ? TEXT : BINARY;
+    if (z === "no") return message(opcode, payload, points, between);
+    if (z === "alone") return compressedMessage(opcode, payload, points, between);
+    return [{ opcode, fin: true, rsv: 0x40, payload, withContext: { points, between } }];
   });
 }
 
@@ -125,7 +162,7 @@ function damage(max: number, compressed: boolean): fc.Arbitrary<WireFrame[]> {
   const zlibDamage: Array<fc.Arbitrary<WireFrame[]>> = compressed ? [
     // RFC 7692 §6.1: RSV1 on a continuation frame or a control frame.
     fc.tuple(text, cuts.filter((p) => p.length > 0)).map(([t, points]) => {
-      const frames = message(TEXT, compress(t), points, [], 0x40);
+      const frames = compressedMessage(TEXT, t, points, []);
       frames[frames.length - 1].rsv = 0x40;
       return frames;
     }),
@@ -134,10 +171,10 @@ function damage(max: number, compressed: boolean): fc.Arbitrary<WireFrame[]> {
     fc.tuple(bytesOf(1, 40), cuts).map(([junk, points]) => message(BINARY, junk, points, [], 0x40)),
     // A compressed message with an empty payload (RFC 7692 §7.2.3.6 sends an empty one as 00).
     fc.tuple(fc.constantFrom(TEXT, BINARY), text).map(([opcode, after]) => [
-      { opcode, fin: true, rsv: 0x40, payload: new Uint8Array(0) }, { opcode: TEXT, fin: true, rsv: 0x40, payload: compress(after) },
+      { opcode, fin: true, rsv: 0x40, payload: new Uint8Array(0) }, ...compressedMessage(TEXT, after, [], []),
     ]),
     fc.tuple(invalidText, cuts).map(([t, points]) => message(TEXT, compress(t), points, [], 0x40)),
-    fc.tuple(fc.integer({ min: max - 1, max: max + 1 }), cuts).map(([n, points]) => message(BINARY, compress(new Uint8Array(Math.max(0, n))), points, [], 0x40)),
+    fc.tuple(fc.integer({ min: max - 1, max: max + 1 }), cuts).map(([n, points]) => compressedMessage(BINARY, new Uint8Array(Math.max(0, n)), points, [])),
   ] : [];
   return fc.oneof(
     // RFC 6455 §5.2: RSV bits with no extension to define them (RSV1 too, without deflate).
@@ -203,7 +240,7 @@ export function stream(max: number, compressed: boolean): fc.Arbitrary<Stream> {
     items: fc.array(item, { minLength: 1, maxLength: 5 }),
     close: fc.option(goodClose, { freq: 2 }),
     keys: fc.array(maskingKey, { minLength: 1, maxLength: 4 }),
-  }).map(({ items, close, keys }) => ({ frames: [...items.flat(), ...(close === null ? [] : [close])], keys }));
+  }).map(({ items, close, keys }) => ({ frames: compressInOrder([...items.flat(), ...(close === null ? [] : [close])]), keys }));
 }
 
 /** The bytes of a stream as `role`'s peer writes them: masked to a server (RFC 6455 §5.3). */
