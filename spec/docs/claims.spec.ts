@@ -48,7 +48,10 @@ const sorted = (names: Iterable<string>): string[] => [...new Set(names)].sort()
 beforeAll(() => {
   program = ts.createProgram(
     ["lib/index.ts", "lib/adapters/node.ts", "lib/adapters/node-proxy.ts"].map((file) => join(ROOT, file)),
-    { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")] },
+    {
+      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")],
+    },
   );
   checker = program.getTypeChecker();
 });

@@ -34,7 +34,6 @@ export const FREE_NAMES: Record<string, string> = {
   Driver: `import { Driver } from "wsdriver";`,
   attach: `import { attach } from "wsdriver/node";`,
   acceptUpgrade: `import { acceptUpgrade } from "wsdriver/node";`,
-  "connection:node": `declare const connection: import("wsdriver/node").Connection;`,
   "connection:deno": `declare const connection: ReturnType<typeof import("wsdriver/deno").accept>;`,
   "connection:bun": `declare const connection: ReturnType<typeof import("wsdriver/bun").connect>;`,
 };

@@ -1,0 +1,173 @@
+/**
+ * The docs' other runnable examples, as written: cli.md's transcript against the demo, extensions.md's
+ * x-reverse extension between our client and server, and proxy.md's two clients through the `proxy`
+ * package to a `ws` server (the server examples are in run.spec.ts).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ts from "typescript";
+import { Driver, type Extension } from "../../lib/index";
+import { startDemo } from "../demo/start";
+import { type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
+import { ensureBuilt } from "../support/build";
+import { allBlocks, ROOT } from "./blocks";
+
+/** Ends a child that is still running and waits for it. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((resolve) => child.once("close", resolve));
+  child.kill("SIGKILL");
+  await closed;
+}
+
+// The demo, the client and the proxy examples run from dist/.
+beforeAll(() => ensureBuilt(), 120_000);
+
+describe("cli.md's transcript, against the demo", () => {
+  const block = allBlocks().find((candidate) => candidate.file === "docs/cli.md" && candidate.code.startsWith("$ "));
+
+  it("prints what the transcript shows, and exits 0", async () => {
+    expect(block).toBeDefined();
+    const [command, ...shown] = block!.code.trimEnd().split("\n");
+    const demo = await startDemo();
+    try {
+      const port = new URL(demo.url).port;
+      const line = command!.slice(2).replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`);
+      const child = spawn("sh", ["-c", line], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.setEncoding("utf8").on("data", (text: string) => { stdout += text; });
+      child.stderr!.setEncoding("utf8").on("data", (text: string) => { stderr += text; });
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      // The transcript interleaves the two streams: messages ("< …") go to stdout, notices to stderr.
+      const pattern = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll("…", ".+").replaceAll("8080", port)}$`);
+      const lines = (text: string) => text.trimEnd().split("\n");
+      const messages = shown.filter((text) => text.startsWith("< "));
+      const notices = shown.filter((text) => !text.startsWith("< "));
+      expect(lines(stdout)).toHaveLength(messages.length);
+      lines(stdout).forEach((text, index) => expect(text).toMatch(pattern(messages[index]!)));
+      expect(lines(stderr)).toHaveLength(notices.length);
+      lines(stderr).forEach((text, index) => expect(text).toMatch(pattern(notices[index]!)));
+      expect(code).toBe(0);
+    } finally {
+      await demo.stop();
+    }
+  });
+});
+
+describe("extensions.md's x-reverse extension, as written", () => {
+  const block = allBlocks().find((candidate) => candidate.file === "docs/extensions.md" && candidate.code.includes('name: "x-reverse"'));
+
+  it("is negotiated by our client and server, reverses each message on the wire with RSV1 and back", () => {
+    expect(block).toBeDefined();
+    const js = ts.transpileModule(`${block!.code}\nexport { reverse };\n`, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    const exports: { reverse?: Extension } = {};
+    new Function("exports", "require", js)(exports, (name: string) => {
+      throw new Error(`the block requires ${name} at run time`);
+    });
+    const reverse = exports.reverse!;
+
+    const wire: Uint8Array[] = [];
+    const received: Array<string | Uint8Array> = [];
+    const server = Driver.server({ write: (bytes) => client.parse(bytes.slice()) });
+    const client = Driver.client("ws://localhost/", { write: (bytes) => { wire.push(bytes.slice()); server.parse(bytes.slice()); } });
+    expect(server.addExtension(reverse)).toBe(true);
+    expect(client.addExtension(reverse)).toBe(true);
+    server.on("connect", () => server.start());
+    server.on("message", ({ data }) => received.push(data));
+    const errors: Error[] = [];
+    server.on("error", (error) => errors.push(error));
+    client.on("error", (error) => errors.push(error));
+    client.start();
+    expect(client.headers["sec-websocket-extensions"]).toBe("x-reverse");
+
+    const text = "héllo wörld €𝄞";
+    wire.length = 0;
+    client.text(text);
+    client.binary(new Uint8Array([1, 2, 3]));
+    expect(errors).toEqual([]);
+    expect(received).toEqual([text, new Uint8Array([1, 2, 3])]);
+    // RFC 6455 §5.2: FIN, RSV1 and the opcode; the masked payload, unmasked, is the UTF-8 reversed.
+    const frame = wire[0]!;
+    expect(frame[0]).toBe(0x80 | 0x40 | 0x1);
+    const length = frame[1]! & 0x7f;
+    const key = frame.subarray(2, 6);
+    const payload = frame.subarray(6, 6 + length).map((byte, index) => byte ^ key[index % 4]!);
+    expect([...payload]).toEqual([...new TextEncoder().encode(text)].reverse());
+  });
+});
+
+describe("proxy.md's examples, through the `proxy` package to a `ws` server", () => {
+  // The docs' hosts are patched to loopback: the proxy (with the docs' credentials) and a ws echo
+  // server, both on ephemeral ports; the WebSocket URL becomes ws: as there is no certificate for it.
+  let proxy: ProxyProcess;
+  let echo: Peer;
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "wsdriver-docs-proxy-"));
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(ROOT, join(dir, "node_modules/wsdriver"), "dir");
+    [proxy, echo] = await Promise.all([startProxy({ PROXY_USER: "alice", PROXY_PASS: "s3cret" }), startWsServer()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(children.map(stop));
+    await Promise.all([proxy?.stop(), echo?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const local = (code: string): string => code
+    .replaceAll(/wss?:\/\/chat\.example\.com\//g, `ws://127.0.0.1:${echo.port}/`)
+    .replaceAll("proxy.corp:3128", `127.0.0.1:${proxy.port}`);
+
+  /** Runs `code` (TypeScript) in Node and resolves with standard output once it has printed `until`. */
+  async function run(name: string, code: string, until: RegExp): Promise<string> {
+    const file = join(dir, `${name}.mjs`);
+    writeFileSync(file, ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const child = spawn(process.execPath, [file], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let output = "";
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+          output += text;
+          if (until.test(output)) resolve(output);
+        });
+        child.stderr!.setEncoding("utf8").on("data", (text: string) => { output += text; });
+        child.once("close", (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
+      });
+    } finally {
+      await stop(child);
+    }
+  }
+
+  it("connectThroughProxy: the driver opens through the proxy with the URL's credentials and prints the echo", async () => {
+    const block = allBlocks().find((candidate) => candidate.file === "docs/proxy.md" && candidate.code.includes("connectThroughProxy(\n"));
+    expect(block).toBeDefined();
+    expect(block!.fragment).toBeUndefined();
+    const output = await run("through", local(block!.code), /^hello$/m);
+    // The proxy answers 407 to a CONNECT without alice's credentials, so the echo shows they were sent.
+    expect(output).toBe("hello\n");
+  });
+
+  it("the sans-I/O helper on a net socket: the tunnel opens, the driver starts and a message echoes", async () => {
+    const block = allBlocks().find((candidate) => candidate.file === "docs/proxy.md" && candidate.code.includes("driver.proxy(\"http://alice"));
+    expect(block).toBeDefined();
+    expect(block!.fragment).toEqual(["io", "socket"]);
+    const prelude = [
+      `import { connect as connectTcp } from "node:net";`,
+      `const socket = connectTcp(${proxy.port}, "127.0.0.1");`,
+      `const io = { write: (bytes: Uint8Array) => socket.write(bytes) };`,
+    ].join("\n");
+    // What the reader adds: a message once open, printed when it comes back.
+    const after = `driver.on("open", () => driver.text("hello"));\ndriver.on("message", ({ data }) => console.log(data));\n`;
+    const output = await run("helper", `${prelude}\n${local(block!.code)}\n${after}`, /^hello$/m);
+    expect(output).toBe("hello\n");
+  });
+});
