@@ -7,8 +7,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import ts from "typescript";
 import WebSocket from "ws";
 import { CERT, CERT_FILE, KEY_FILE } from "../proxy/peers";
@@ -83,6 +85,21 @@ async function stop(child: ChildProcess): Promise<void> {
   await closed;
 }
 
+/** Everything a server answers to a plain GET (the connection is closed after it), as text. */
+async function plainRequest(port: number, secure: boolean): Promise<string> {
+  const socket = secure
+    ? tlsConnect({ host: "127.0.0.1", port, ca: CERT })
+    : netConnect(port, "127.0.0.1");
+  let answer = "";
+  socket.setEncoding("utf8").on("data", (text: string) => { answer += text; });
+  socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("close", () => resolve());
+    socket.once("error", reject);
+  });
+  return answer;
+}
+
 describe("the docs' server examples run as written", () => {
   let dir: string;
   let started: Array<ReturnType<typeof start>> = [];
@@ -140,6 +157,15 @@ describe("the docs' server examples run as written", () => {
         const closed = new Promise<number>((resolve) => client.once("close", (code) => resolve(code)));
         client.close(1000);
         expect(await closed).toBe(1000);
+
+        // A request that is not a WebSocket one gets what the example answers it with.
+        const refusal = /socket\.end\("(HTTP\/1\.1 \d+ [^\\]+)\\r\\n/.exec(block.code)?.[1];
+        const page = /response\.end\("([^"\\]*)\\n"\)/.exec(block.code)?.[1];
+        if (refusal !== undefined || page !== undefined) {
+          const answer = await plainRequest(port, secure);
+          if (refusal !== undefined) expect(answer).toBe(`${refusal}\r\n\r\n`);
+          else expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 200 OK\r\n[\\s\\S]*\r\n\r\n${page}\n$`));
+        }
       } finally {
         await stop(server.child);
       }
