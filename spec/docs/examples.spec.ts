@@ -10,7 +10,7 @@ import { join } from "node:path";
 import ts from "typescript";
 import { Driver, type Extension } from "../../lib/index";
 import { startDemo } from "../demo/start";
-import { type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
+import { CERT_FILE, type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
 import { ensureBuilt } from "../support/build";
 import { allBlocks, ROOT } from "./blocks";
 
@@ -20,6 +20,34 @@ async function stop(child: ChildProcess): Promise<void> {
   const closed = new Promise((resolve) => child.once("close", resolve));
   child.kill("SIGKILL");
   await closed;
+}
+
+/** Runs `code` (TypeScript) in Node, in `dir`, and resolves with standard output once it has printed `until`; then ends it. */
+async function run(dir: string, name: string, code: string, until: RegExp, env: Record<string, string> = {}): Promise<string> {
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+  const child = spawn(process.execPath, [file], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+        output += text;
+        if (until.test(output)) resolve(output);
+      });
+      child.stderr!.setEncoding("utf8").on("data", (text: string) => { output += text; });
+      child.once("close", (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
+    });
+  } finally {
+    await stop(child);
+  }
+}
+
+/** A scratch directory whose node_modules/wsdriver is this checkout, as an installed package. */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), "wsdriver-docs-examples-"));
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(ROOT, join(dir, "node_modules/wsdriver"), "dir");
+  return dir;
 }
 
 // The demo, the client and the proxy examples run from dist/.
@@ -107,17 +135,13 @@ describe("proxy.md's examples, through the `proxy` package to a `ws` server", ()
   let proxy: ProxyProcess;
   let echo: Peer;
   let dir: string;
-  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "wsdriver-docs-proxy-"));
-    mkdirSync(join(dir, "node_modules"));
-    symlinkSync(ROOT, join(dir, "node_modules/wsdriver"), "dir");
+    dir = project();
     [proxy, echo] = await Promise.all([startProxy({ PROXY_USER: "alice", PROXY_PASS: "s3cret" }), startWsServer()]);
   });
 
   afterAll(async () => {
-    await Promise.all(children.map(stop));
     await Promise.all([proxy?.stop(), echo?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -126,32 +150,11 @@ describe("proxy.md's examples, through the `proxy` package to a `ws` server", ()
     .replaceAll(/wss?:\/\/chat\.example\.com\//g, `ws://127.0.0.1:${echo.port}/`)
     .replaceAll("proxy.corp:3128", `127.0.0.1:${proxy.port}`);
 
-  /** Runs `code` (TypeScript) in Node and resolves with standard output once it has printed `until`. */
-  async function run(name: string, code: string, until: RegExp): Promise<string> {
-    const file = join(dir, `${name}.mjs`);
-    writeFileSync(file, ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
-    const child = spawn(process.execPath, [file], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let output = "";
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        child.stdout!.setEncoding("utf8").on("data", (text: string) => {
-          output += text;
-          if (until.test(output)) resolve(output);
-        });
-        child.stderr!.setEncoding("utf8").on("data", (text: string) => { output += text; });
-        child.once("close", (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
-      });
-    } finally {
-      await stop(child);
-    }
-  }
-
   it("connectThroughProxy: the driver opens through the proxy with the URL's credentials and prints the echo", async () => {
     const block = allBlocks().find((candidate) => candidate.file === "docs/proxy.md" && candidate.code.includes("connectThroughProxy(\n"));
     expect(block).toBeDefined();
     expect(block!.fragment).toBeUndefined();
-    const output = await run("through", local(block!.code), /^hello$/m);
+    const output = await run(dir, "through", local(block!.code), /^hello$/m);
     // The proxy answers 407 to a CONNECT without alice's credentials, so the echo shows they were sent.
     expect(output).toBe("hello\n");
   });
@@ -167,7 +170,49 @@ describe("proxy.md's examples, through the `proxy` package to a `ws` server", ()
     ].join("\n");
     // What the reader adds: a message once open, printed when it comes back.
     const after = `driver.on("open", () => driver.text("hello"));\ndriver.on("message", ({ data }) => console.log(data));\n`;
-    const output = await run("helper", `${prelude}\n${local(block!.code)}\n${after}`, /^hello$/m);
+    const output = await run(dir, "helper", `${prelude}\n${local(block!.code)}\n${after}`, /^hello$/m);
     expect(output).toBe("hello\n");
+  });
+});
+
+describe("the Node clients of getting-started.md and node.md, against a `ws` echo server over TLS", () => {
+  // The docs' hosts become the loopback address, which the fixture certificate names.
+  let echo: Peer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = project();
+    echo = await startWsServer(true);
+  });
+
+  afterAll(async () => {
+    await echo?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const clientBlock = (file: string) => {
+    const block = allBlocks().find((candidate) => candidate.file === file && /connect\("wss:/.test(candidate.code));
+    expect(block).toBeDefined();
+    return block!;
+  };
+
+  it("getting-started.md: the queued message is sent once open and comes back (the CA trusted as a user would, NODE_EXTRA_CA_CERTS)", async () => {
+    const block = clientBlock("docs/getting-started.md");
+    const code = block.code.replace("wss://echo.example.com/", `wss://127.0.0.1:${echo.port}/`);
+    const output = await run(dir, "client", code, /^got /m, { NODE_EXTRA_CA_CERTS: CERT_FILE });
+    expect(output).toBe("got queued until the handshake completes\n");
+    expect(echo.requests.at(-1)!["sec-websocket-protocol"]).toBe("chat");
+  });
+
+  it("node.md: the client opens with its CA and header, and says hi", async () => {
+    const block = clientBlock("docs/adapters/node.md");
+    expect(block.fragment).toEqual(["myCaCert"]);
+    const prelude = `import { readFileSync } from "node:fs";\nconst myCaCert = readFileSync(${JSON.stringify(CERT_FILE)});\n`;
+    const code = block.code.replace("wss://example.com/socket", `wss://127.0.0.1:${echo.port}/socket`);
+    // What the reader adds: the echo printed.
+    const output = await run(dir, "node-client", `${prelude}${code}\ndriver.on("message", ({ data }) => console.log(data));\n`, /^hi$/m);
+    expect(output).toBe("hi\n");
+    // Node reads header bytes as latin1; the doc's "…" went out as its UTF-8 bytes.
+    expect(echo.requests.at(-1)!.authorization).toBe(Buffer.from("Bearer …").toString("latin1"));
   });
 });
