@@ -157,9 +157,16 @@ let inputEnded = false;
 function handle(line) {
   if (values.slash && line.startsWith("/")) {
     const [name, ...rest] = line.slice(1).split(" ");
-    if (name === "ping") driver.ping(rest.join(" "));
-    else if (name === "close") driver.close(rest.slice(1).join(" "), rest[0] ? Number(rest[0]) : 1000);
-    else note(`unknown command /${name} (try /ping or /close)`);
+    // ping and close say false for what RFC 6455 does not allow (§5.5: control data of at most 125
+    // bytes; §7.4: codes that may be sent) or once the connection is closing: tell the user.
+    const closing = driver.readyState !== 1 && "the connection is closing";
+    if (name === "ping") {
+      if (!driver.ping(rest.join(" "))) note(`/ping not sent: ${closing || "a ping's data is at most 125 bytes"}`);
+    } else if (name === "close") {
+      if (!driver.close(rest.slice(1).join(" "), rest[0] ? Number(rest[0]) : 1000)) {
+        note(`${line} not sent: ${closing || "the code must be 1000-1003, 1007-1014 or 3000-4999 and the reason at most 123 bytes"}`);
+      }
+    } else note(`unknown command /${name} (try /ping or /close)`);
     return;
   }
   driver.text(line);

@@ -82,6 +82,19 @@ describe("wsdriver connect", () => {
     expect(code).toBe(0);
   });
 
+  it("says so when a --slash command cannot be sent, instead of dropping it without a word", async () => {
+    // RFC 6455 §5.5: a control frame's payload is at most 125 bytes; §7.4: 99 and 1005 are not codes to send.
+    const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/`, "--slash"],
+      [`/ping ${"x".repeat(126)}`, "/close 99", "/close 1005 reserved", "/close abc"]);
+    expect(stderr).toContain("/ping not sent: a ping's data is at most 125 bytes\n");
+    expect(stderr).toContain("/close 99 not sent: the code must be 1000-1003, 1007-1014 or 3000-4999 and the reason at most 123 bytes\n");
+    expect(stderr).toContain("/close 1005 reserved not sent: the code must be");
+    expect(stderr).toContain("/close abc not sent: the code must be");
+    // End of input still closes with 1000.
+    expect(stderr).toContain("closed 1000\n");
+    expect(code).toBe(0);
+  });
+
   it("connects through an HTTP proxy with --proxy", async () => {
     const proxy = await startProxy({ PROXY_USER: "ada", PROXY_PASS: "s3cret" });
     try {
