@@ -13,6 +13,7 @@ import mitt from "mitt";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { Driver } from "../driver.js";
+import { clientTarget } from "./connection.js";
 import type { ClientOptions, DriverIO } from "../options.js";
 import { type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import type { ClientDriver } from "../types.js";
@@ -67,10 +68,12 @@ export function connectThroughProxy(
   url: string | URL, proxyUrl: string | URL, options: ProxiedClientOptions = {},
 ): ProxiedClient {
   const { proxy: proxyOptions, tls: tlsOptions, proxyTls, ...clientOptions } = options;
-  const target = new URL(String(url));
+  // A TypeError for a URL that is not ws:/wss: or names port 0, as the direct connect() gives.
+  const { url: target } = clientTarget(url);
   const proxyTarget = new URL(String(proxyUrl));
+  if (proxyTarget.port === "0") throw new TypeError(`Cannot connect to port 0: ${proxyTarget.href}`);
   const proxyHost = unbracket(proxyTarget.hostname);
-  const proxyPort = Number(proxyTarget.port) || PROXY_PORTS[proxyTarget.protocol] || 80;
+  const proxyPort = proxyTarget.port === "" ? PROXY_PORTS[proxyTarget.protocol] ?? 80 : Number(proxyTarget.port);
 
   const events = mitt<ProxiedClientEvents>();
   // The driver and the proxy helper are made before the socket: options they refuse throw here,

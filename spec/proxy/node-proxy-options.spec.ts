@@ -30,6 +30,9 @@ describe("connectThroughProxy with options that are refused", () => {
     ["proxy credentials that are not percent-encoding", () => connectThroughProxy("ws://example.com/", `http://%zz@127.0.0.1:${port}`)],
     ["an invalid subprotocol name", () => connectThroughProxy("ws://example.com/", `http://127.0.0.1:${port}`, { protocols: ["a b"] })],
     ["a maxLength of NaN", () => connectThroughProxy("ws://example.com/", `http://127.0.0.1:${port}`, { maxLength: NaN })],
+    // RFC 6455 §3: no port means 80 or 443; port 0 is no port at all (as the direct connect() says).
+    ["a WebSocket URL with port 0", () => connectThroughProxy("ws://example.com:0/", `http://127.0.0.1:${port}`)],
+    ["a proxy URL with port 0", () => connectThroughProxy("ws://example.com/", "http://127.0.0.1:0")],
   ];
 
   it.each(cases)("throws a TypeError or RangeError for %s, and leaves no socket open", (_name, connect) => {
