@@ -112,6 +112,13 @@ class ZlibCoder implements Deflater, Inflater {
     let out: Uint8Array;
     try {
       out = this.process(data);
+      // The stream ended with the last message's last byte (a final stored block whose LEN and NLEN
+      // were the 00 00 ff ff appended to it, RFC 7692 §7.2.2), leaving no input unread to show it
+      // (below): zlib read none of this message. It starts a new stream.
+      if (this.stream.bytesWritten === 0 && data.length > 0) {
+        this.stream.reset();
+        out = this.process(data);
+      }
     } catch (error) {
       if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new InflateLimitError(this.maxLength);
       throw error;

@@ -75,6 +75,23 @@ describe("RFC 7692 §7.2.3.3 to §7.2.3.5: other DEFLATE shapes a peer may send"
     driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 00 11 00 00") }));
     expect(events).toEqual(Array(4).fill(["message", { data: "Hello" }]));
   });
+
+  it("reads the messages after one that a final stored block ended with the 00 00 ff ff appended to it (§7.2.2): nothing is left unread, and the next stream starts anew", () => {
+    const { driver, events } = serverWith([deflate()], PMD);
+    // "Hello", a sync flush, then 01: the header of an empty stored block with BFINAL set, whose
+    // LEN and NLEN are the 00 00 ff ff the reader appends, so the DEFLATE stream ends at its last byte.
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00 00 00 ff ff 01") }));
+    // A fresh window, then a back-reference into it (§7.2.3.2).
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 00 11 00 00") }));
+    // 01 alone: the same block, for an empty message; then "Hello" again.
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("01") }));
+    driver.parse(clientFrame({ rsv: 0x40, opcode: Opcode.TEXT, payload: fromHex("f2 48 cd c9 c9 07 00") }));
+    expect(events).toEqual([
+      ["message", { data: "Hello" }], ["message", { data: "Hello" }], ["message", { data: "Hello" }],
+      ["message", { data: "" }], ["message", { data: "Hello" }],
+    ]);
+  });
 });
 
 describe("the client side", () => {
