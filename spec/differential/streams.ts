@@ -26,6 +26,8 @@ export interface WireFrame {
    * 7692 §7.2.3.2, context takeover): `payload` is its text, cut at `points`, `between` between.
    */
   withContext?: { points: number[]; between: WireFrame[] };
+  /** On the first frame of a compressed message whose payload is not DEFLATE data made for it. */
+  junk?: boolean;
 }
 
 const bytesOf = (min: number, max: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: min, maxLength: max });
@@ -50,11 +52,22 @@ function compressedMessage(opcode: number, plain: Uint8Array, points: number[], 
 /** The LZ77 window of RFC 1951: the last 32 KiB a peer inflated. */
 const WINDOW = 32768;
 
-/** Compresses the messages left to compress, in order, each with the ones before it as its window. */
+/**
+ * Compresses the messages left to compress, in order, each with the ones before it as its window.
+ * The stream ends with a message of bytes that are not DEFLATE data: a reader that takes them (zlib
+ * may) is left in whatever state they put it in, and what it makes of later messages is noise.
+ */
 function compressInOrder(frames: WireFrame[]): WireFrame[] {
   let window = new Uint8Array(0);
   const out: WireFrame[] = [];
+  let inJunk = false;
   for (const f of frames) {
+    if (f.junk === true) inJunk = true;
+    if (inJunk) {
+      out.push(f);
+      if (f.fin) break;
+      continue;
+    }
     const added = f.withContext === undefined ? [f] : compressedMessage(f.opcode, f.payload, f.withContext.points, f.withContext.between, window);
     const plain = added[0].plain;
     if (plain !== undefined) {
@@ -168,7 +181,11 @@ function damage(max: number, compressed: boolean): fc.Arbitrary<WireFrame[]> {
     }),
     pingOrPong.map((f) => [{ ...f, rsv: 0x40 }]),
     // Data that is not DEFLATE, compressed invalid UTF-8, and a message that inflates past max.
-    fc.tuple(bytesOf(1, 40), cuts).map(([junk, points]) => message(BINARY, junk, points, [], 0x40)),
+    fc.tuple(bytesOf(1, 40), cuts).map(([junk, points]) => {
+      const frames = message(BINARY, junk, points, [], 0x40);
+      frames[0].junk = true;
+      return frames;
+    }),
     // A compressed message with an empty payload (RFC 7692 §7.2.3.6 sends an empty one as 00).
     fc.tuple(fc.constantFrom(TEXT, BINARY), text).map(([opcode, after]) => [
       { opcode, fin: true, rsv: 0x40, payload: new Uint8Array(0) }, ...compressedMessage(TEXT, after, [], []),
