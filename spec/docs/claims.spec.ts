@@ -70,10 +70,13 @@ describe("links", () => {
 });
 
 describe("paths", () => {
+  // `npm run docs` writes docs/api/, which is not in the repository: a fresh clone has none of it.
+  const generated = (path: string): boolean => path.startsWith("docs/api/");
+
   for (const file of markdownFiles()) {
     it(`${file}: every file of the repository it names in code spans exists`, () => {
       const named = [...read(file).matchAll(/`((?:lib|spec|bench|demo|scripts|bin|docs)\/[^`\s]*)`/g)].map((match) => match[1]!);
-      expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
+      expect(named.filter((path) => !generated(path) && !existsSync(join(ROOT, path)))).toEqual([]);
     });
   }
 });
