@@ -125,11 +125,16 @@ describe("the docs' TypeScript blocks compile against the built package", () => 
     expect(outside).toEqual([]);
   });
 
+  // A block marked `<!-- skip: why -->` is not compiled. The list is spelled out here, so that a new
+  // skip is a decision made in this spec, not a mark slipped into a doc.
+  it("leaves out only the blocks that are not wsdriver code, each with its reason", () => {
+    const skipped = blocks.filter((block) => block.skip).map((block) => block.file);
+    expect(skipped).toEqual(["docs/migration.md", "docs/proxy.md"]);
+    for (const block of blocks) if (block.skip) expect(block.skip.length).toBeGreaterThan(10);
+  });
+
   for (const block of blocks) {
-    if (block.skip) {
-      it.skip(`${label(block)} (skipped: ${block.skip})`, () => {});
-      continue;
-    }
+    if (block.skip) continue;
     it(`${label(block)} compiles`, () => {
       expect(diagnostics.get(label(block)) ?? []).toEqual([]);
     });
