@@ -4,11 +4,8 @@
  * `Bun.listen` server counts the sockets that open and close; once both have closed it prints the
  * counts and what each driver emitted.
  */
-import { type BunSocket, connect } from "../../../lib/adapters/bun.js";
-
-const Bun = (globalThis as unknown as {
-  Bun: { listen(options: { hostname: string; port: number; socket: Record<string, (socket: BunSocket) => void> }): { port: number; stop(): void } };
-}).Bun;
+import { connect } from "../../../lib/adapters/bun.js";
+import { Bun } from "./bun-runtime.js";
 
 let opened = 0, closed = 0;
 let allClosed: () => void = () => undefined;
@@ -22,6 +19,7 @@ const listener = Bun.listen({
     drain: () => undefined,
     end: () => undefined,
     error: () => undefined,
+    connectError: () => undefined,
     close: () => { if (++closed === 2) allClosed(); },
   },
 });
