@@ -6,7 +6,7 @@
 import { constants as zlibConstants, deflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { frame } from "../support/wire";
-import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, maskingKey } from "../fuzz/arbitraries";
+import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, fragment, maskingKey } from "../fuzz/arbitraries";
 
 /** One frame as written on the wire; `length` and `lengthForm` may lie about the payload. */
 export interface WireFrame {
@@ -81,22 +81,9 @@ function compressInOrder(frames: WireFrame[]): WireFrame[] {
   return out;
 }
 
-/** Splits `payload` at the given points (mod its length) into the payloads of fragments. */
-function cut(payload: Uint8Array, points: number[]): Uint8Array[] {
-  const at = [...new Set(points.map((p) => p % (payload.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const p of at) {
-    out.push(payload.subarray(from, p));
-    from = p;
-  }
-  out.push(payload.subarray(from));
-  return out;
-}
-
 /** A data message as frames: `rsv` on the first, control frames between fragments (§5.4). */
 function message(opcode: number, payload: Uint8Array, points: number[], between: WireFrame[], rsv = 0): WireFrame[] {
-  const parts = cut(payload, points);
+  const parts = fragment(payload, points);
   const out: WireFrame[] = [];
   parts.forEach((part, i) => {
     out.push({ opcode: i === 0 ? opcode : CONTINUATION, fin: i === parts.length - 1, rsv: i === 0 ? rsv : 0, payload: part });

@@ -55,7 +55,7 @@ const controlFrame = (masked: boolean): fc.Arbitrary<FrameItem> => fc.record({
 });
 
 /** Splits a payload into `cuts + 1` fragments at arbitrary byte offsets (inside characters too). */
-function fragment(payload: Uint8Array, cutPoints: number[]): Uint8Array[] {
+export function fragment(payload: Uint8Array, cutPoints: number[]): Uint8Array[] {
   const points = [...new Set(cutPoints.map((p) => (payload.length === 0 ? 0 : p % (payload.length + 1))))].sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   let from = 0;
