@@ -84,6 +84,8 @@ export function connectThroughProxy(
   const socket: net.Socket = proxyTarget.protocol === "https:"
     ? tls.connect({ servername: net.isIP(proxyHost) ? undefined : proxyHost, ...proxyTls, host: proxyHost, port: proxyPort })
     : net.connect({ host: proxyHost, port: proxyPort });
+  // Nagle's algorithm would hold back small frames waiting for an ACK, as on a direct connection.
+  socket.setNoDelay(true);
   // Where the driver writes: the socket, or the TLS layer inside the tunnel once it exists.
   let stream: net.Socket = socket;
   let finished = false;

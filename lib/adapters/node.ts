@@ -281,6 +281,8 @@ export function attach<D extends DriverInterface>(socket: Duplex, create: (io: D
  * the HTTP request itself and emits `connect`; call `driver.start()` to accept it.
  */
 export function acceptSocket(socket: Duplex, options: ServerOptions = {}): Connection<ServerDriver> {
+  // Nagle's algorithm would hold back small frames waiting for an ACK, as in acceptUpgrade.
+  if (socket instanceof net.Socket) socket.setNoDelay(true);
   return attach(socket, (io) => Driver.server(io, options));
 }
 

@@ -20,6 +20,18 @@ const listen = (server: Server | http.Server): Promise<number> =>
   new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
 const closeServer = (server: Server | http.Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
+/** Both ends of one loopback TCP connection: the accepted socket, then the connecting one. */
+async function socketPair(): Promise<[Socket, Socket]> {
+  const listener = createServer();
+  const port = await listen(listener);
+  const accepted = new Promise<Socket>((resolve) => listener.once("connection", resolve));
+  const client = netConnect(port, "127.0.0.1");
+  const server = await accepted;
+  // No more connections; the listener's handle goes once these two sockets are closed.
+  listener.close();
+  return [server, client];
+}
+
 /** An echo endpoint on an http(s) server's `upgrade` event, keeping the connections for the test. */
 function echoOnUpgrade(server: http.Server, connections: Array<Connection<ServerDriver>>): void {
   server.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Buffer) => {
@@ -182,6 +194,19 @@ describe("acceptSocket on a raw net server", () => {
       expect(await got).toBe("echo: ping me");
       expect(connections[0].driver.request?.url).toBe("/raw");
     } finally {
+      client.destroy();
+    }
+  });
+
+  // Nagle's algorithm would hold small frames back for an ACK, as acceptUpgrade and connect avoid.
+  it("turns Nagle's algorithm off on the socket it is given", async () => {
+    const [server, client] = await socketPair();
+    const setNoDelay = jest.spyOn(server, "setNoDelay");
+    const connection = acceptSocket(server);
+    try {
+      expect(setNoDelay.mock.calls).toEqual([[true]]);
+    } finally {
+      connection.destroy();
       client.destroy();
     }
   });

@@ -40,6 +40,23 @@ async function fakeProxy(answer: string, then: "end" | "wait" = "wait"): Promise
   };
 }
 
+describe("connectThroughProxy: the connection to the proxy", () => {
+  // Nagle's algorithm would hold small frames back for an ACK, as on a direct connection.
+  it("turns Nagle's algorithm off, as connect() does", async () => {
+    const proxy = await fakeProxy("");
+    const setNoDelay = jest.spyOn(net.Socket.prototype, "setNoDelay");
+    const client = connectThroughProxy("ws://example.com/", `http://127.0.0.1:${proxy.port}`);
+    try {
+      const calls = setNoDelay.mock.calls.filter((_, i) => setNoDelay.mock.contexts[i] === client.socket);
+      expect(calls).toEqual([[true]]);
+    } finally {
+      setNoDelay.mockRestore();
+      client.destroy();
+      await proxy.stop();
+    }
+  });
+});
+
 describe("connectThroughProxy: answers a well-behaved proxy does not give", () => {
   it("hands bytes that came with the 200 to the driver for ws: (here a 101 with a wrong accept key)", async () => {
     const proxy = await fakeProxy(
