@@ -5,7 +5,7 @@
  */
 import { constants as zlibConstants, deflateRawSync } from "node:zlib";
 import fc from "fast-check";
-import { frame } from "../support/wire";
+import { concat, frame } from "../support/wire";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, fragment, maskingKey } from "../fuzz/arbitraries";
 
 /** One frame as written on the wire; `length` and `lengthForm` may lie about the payload. */
@@ -253,13 +253,7 @@ export function wireBytes(s: Stream, toServer: boolean): Uint8Array {
     const masked = f.wrongMask === true ? !toServer : toServer;
     return frame({ opcode: f.opcode, fin: f.fin, rsv: f.rsv, payload: f.payload, length: f.length, lengthForm: f.lengthForm, mask: masked ? s.keys[i % s.keys.length] : undefined });
   });
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 /** A frame a reader takes as it is: nothing about it breaks a rule of RFC 6455 §5. */

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import type { Recorded } from "../support/wire";
-import { frame } from "../support/wire";
+import { concat, frame } from "../support/wire";
 
 export const FIXED_SEED = 0x5eed6455;
 
@@ -95,13 +95,7 @@ export const validFrames = (masked: boolean): fc.Arbitrary<FrameItem[]> =>
 /** The bytes of a frame sequence. */
 export function encode(frames: FrameItem[]): Uint8Array {
   const parts = frames.map((f) => frame({ opcode: f.opcode, fin: f.fin, payload: f.payload, mask: f.key ?? undefined }));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 /** Cut points for a byte string of unknown length: an arbitrary split into `parse` calls. */
