@@ -5,10 +5,10 @@
  * (The Node adapter's backpressure is in node.spec.ts.)
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { bunArgs, denoArgs, killChildren, run } from "./runtimes/child";
+import { bunArgs, denoArgs, killChildren, listeningPort, run } from "./runtimes/child";
+import { upgradeRequest } from "../support/wire";
 
-const HANDSHAKE = "GET /flood HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const HANDSHAKE = upgradeRequest({ Host: "127.0.0.1" }, "GET /flood HTTP/1.1");
 
 afterEach(killChildren);
 
@@ -20,7 +20,7 @@ describe.each([
     const child = run(args);
     let socket: Socket | undefined;
     try {
-      const port = Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
+      const port = await listeningPort(child);
       socket = netConnect(port, "127.0.0.1");
       const peer = socket;
       await new Promise((resolve) => peer.once("connect", resolve));

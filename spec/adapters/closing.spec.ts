@@ -7,10 +7,10 @@
  * the closing handshake, not instead of it).
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { bunArgs, denoArgs, killChildren, run } from "./runtimes/child";
+import { bunArgs, denoArgs, killChildren, listeningPort, run } from "./runtimes/child";
+import { upgradeRequest } from "../support/wire";
 
-const HANDSHAKE = "GET /closing HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const HANDSHAKE = upgradeRequest({ Host: "127.0.0.1" }, "GET /closing HTTP/1.1");
 
 /** Each 1 MiB binary frame the server sends has a 10-byte header (RFC 6455 §5.2). */
 const FRAME = (1 << 20) + 10;
@@ -28,7 +28,7 @@ describe.each([
     const child = run(args);
     let socket: Socket | undefined;
     try {
-      const port = Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
+      const port = await listeningPort(child);
       const peer = socket = netConnect(port, "127.0.0.1");
       const chunks: Buffer[] = [];
       const answered = new Promise<void>((resolve) => peer.once("data", (bytes: Buffer) => {

@@ -6,10 +6,10 @@
  * without the bytes that were still waiting.
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { denoArgs, killChildren, run } from "./runtimes/child";
+import { denoArgs, killChildren, listeningPort, run } from "./runtimes/child";
+import { upgradeRequest } from "../support/wire";
 
-const HANDSHAKE = "GET /destroy HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const HANDSHAKE = upgradeRequest({ Host: "127.0.0.1" }, "GET /destroy HTTP/1.1");
 
 /** Each 1 MiB binary frame a server sends has a 10-byte header (RFC 6455 §5.2). */
 const FRAME = (1 << 20) + 10;
@@ -21,7 +21,7 @@ describe("destroy() on the Deno adapter", () => {
     const child = run(denoArgs("spec/adapters/runtimes/deno-destroy.ts"));
     let socket: Socket | undefined;
     try {
-      const port = Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
+      const port = await listeningPort(child);
       const peer = socket = netConnect(port, "127.0.0.1");
       let received = 0;
       const answered = new Promise<void>((resolve) => peer.once("data", (bytes: Buffer) => {

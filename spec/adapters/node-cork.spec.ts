@@ -9,9 +9,9 @@ import { type AddressInfo, type Socket, connect as netConnect } from "node:net";
 import { acceptUpgrade, type Connection } from "../../lib/adapters/node";
 import type { ServerDriver } from "../../lib/types";
 import { readUntil } from "../support/raw-socket";
+import { upgradeRequest } from "../support/wire";
 
-const HANDSHAKE = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const HANDSHAKE = upgradeRequest({ Host: "127.0.0.1" }, "GET /chat HTTP/1.1");
 
 // RFC 6455 §5.7: a masked "Hello" from the client (mask 37 fa 21 3d) and the server's unmasked one.
 const MASKED_HELLO = Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);

@@ -11,9 +11,9 @@ import * as http from "node:http";
 import { type AddressInfo, type Socket, connect as netConnect } from "node:net";
 import { acceptSocket, acceptUpgrade } from "../../lib/adapters/node";
 import type { ServerDriver } from "../../lib/types";
+import { upgradeRequest } from "../support/wire";
 
-const HANDSHAKE = "GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const HANDSHAKE = upgradeRequest({ Host: "127.0.0.1" }, "GET /late HTTP/1.1");
 
 /** Lets the callbacks queued by the calls so far run (process.nextTick, then setImmediate). */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -15,6 +15,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import { acceptSocket, acceptUpgrade, connect, type Connection } from "../../lib/adapters/node";
 import type { ServerDriver } from "../../lib/types";
 import { readUntil } from "../support/raw-socket";
+import { upgradeRequest } from "../support/wire";
 
 const listen = (server: Server | http.Server): Promise<number> =>
   new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
@@ -45,8 +46,7 @@ function echoOnUpgrade(server: http.Server, connections: Array<Connection<Server
 // RFC 6455 §5.3: a masked client frame "Hello" (the example of §5.7 with mask 37 fa 21 3d).
 const MASKED_HELLO = Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 const UNMASKED_HELLO = Buffer.from([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
-const HANDSHAKE = "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const HANDSHAKE = upgradeRequest({ Host: "127.0.0.1" }, "GET /chat HTTP/1.1");
 
 describe("acceptUpgrade on a node:http server", () => {
   const server = http.createServer((_request, response) => response.end("not a websocket\n"));

@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { acceptUpgrade, connect, type Connection } from "../../lib/adapters/node";
 import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { ServerDriver } from "../../lib/types";
-import { bunArgs, denoArgs, killChildren, run } from "../adapters/runtimes/child";
+import { bunArgs, denoArgs, killChildren, listeningPort, run } from "../adapters/runtimes/child";
 import { SIZES, TEXT, exchange } from "../adapters/runtimes/exercise";
 
 // Every child is killed after its test, even one that timed out waiting for it.
@@ -81,7 +81,7 @@ describe.each(RUNTIMES)("our client with $name's built-in WebSocket server", ({ 
     const child = run(args(`spec/interop/peers/${peer}-server.ts`));
     const clients: Array<Connection<ReturnType<typeof connect>["driver"]>> = [];
     try {
-      const port = Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
+      const port = await listeningPort(child);
 
       const first = connect(`ws://127.0.0.1:${port}/`, { protocols: ["echo"] });
       first.driver.addExtension(deflate());

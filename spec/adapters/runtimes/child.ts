@@ -65,3 +65,8 @@ export function run([command, args]: [string, string[]], env: Record<string, str
   void exited.then(() => running.delete(handle));
   return handle;
 }
+
+/** The port a child server printed as `listening <port>` once it was listening. */
+export async function listeningPort(child: Child): Promise<number> {
+  return Number((await child.line((line) => line.startsWith("listening "))).split(" ")[1]);
+}
