@@ -8,9 +8,8 @@
 import mitt from "mitt";
 import { HandshakeError } from "./errors.js";
 import { HeadReader, type ResponseHead } from "./http/head.js";
-import { type HeaderMap, type HeadersInput, isSafeHeader, normalizeHeaders, serializeHead } from "./http/headers.js";
+import { type HeaderMap, type HeadersInput, basicAuthorization, isSafeHeader, normalizeHeaders, serializeHead } from "./http/headers.js";
 import type { DriverIO } from "./options.js";
-import { base64Encode } from "./util/base64.js";
 import { type ByteSource, EMPTY, toBytes, utf8Encode } from "./util/bytes.js";
 
 /** Options for `driver.proxy(url, options)`. */
@@ -101,18 +100,6 @@ export function connectAuthority(target: URL): string {
   return `${target.hostname}:${target.port || DEFAULT_PORTS[target.protocol] || "80"}`;
 }
 
-/** `Proxy-Authorization: Basic …` from the proxy URL's user and password (RFC 7617, UTF-8), or null. */
-export function proxyAuthorization(proxy: URL): string | null {
-  if (!proxy.username && !proxy.password) return null;
-  let credentials: string;
-  try {
-    credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  } catch {
-    throw new TypeError("The proxy URL's credentials are not valid percent-encoding");
-  }
-  return `Basic ${base64Encode(utf8Encode(credentials))}`;
-}
-
 export class HttpConnectProxy implements ProxyTunnel {
   state: ProxyState = "idle";
   statusCode: number | undefined = undefined;
@@ -140,7 +127,7 @@ export class HttpConnectProxy implements ProxyTunnel {
       throw new TypeError(`A proxy URL must be http: or https:, not ${proxy.protocol}`);
     }
     this.authority = connectAuthority(target);
-    this.authorization = proxyAuthorization(proxy);
+    this.authorization = basicAuthorization(proxy, "The proxy URL");
     this.reader = new HeadReader<ResponseHead>("response", options.maxHeaderSize);
     for (const [name, value] of Object.entries(normalizeHeaders(options.headers))) this.setHeader(name, value);
   }

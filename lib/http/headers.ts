@@ -2,6 +2,8 @@
  * Header helpers. Requests and responses are exposed with header names in lower case, as Node's
  * `IncomingMessage.headers` does; repeated headers are joined with ", " (RFC 9110 §5.3).
  */
+import { base64Encode } from "../util/base64.js";
+import { utf8Encode } from "../util/bytes.js";
 
 /** A plain header object with names in any case (Node's `req.headers` is one). */
 export type HeaderRecord = Record<string, string | string[] | number | undefined>;
@@ -11,6 +13,22 @@ export type HeadersInput = HeaderRecord | Headers;
 
 /** Headers as the driver exposes them: lower-case names, one string each. */
 export type HeaderMap = Record<string, string>;
+
+/**
+ * `Basic …` from a URL's user and password (RFC 7617, UTF-8), or null when it has neither: the
+ * `Authorization` of a client, the `Proxy-Authorization` of a CONNECT. A `TypeError` naming
+ * `whose` URL when they are not valid percent-encoding.
+ */
+export function basicAuthorization(url: URL, whose: string): string | null {
+  if (!url.username && !url.password) return null;
+  let credentials: string;
+  try {
+    credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  } catch {
+    throw new TypeError(`${whose}'s credentials are not valid percent-encoding`);
+  }
+  return `Basic ${base64Encode(utf8Encode(credentials))}`;
+}
 
 /**
  * The objects a `HeaderMap` is made of: nothing inherited (no `constructor`, no `__proto__`

@@ -5,7 +5,7 @@
 import { CLOSED, CONNECTING } from "../base.js";
 import { HandshakeError } from "../errors.js";
 import { HeadReader, type ResponseHead } from "../http/head.js";
-import { type HeaderMap, createHeaderMap, isSafeHeader, normalizeHeaders } from "../http/headers.js";
+import { type HeaderMap, basicAuthorization, createHeaderMap, isSafeHeader, normalizeHeaders } from "../http/headers.js";
 import type { ClientOptions, DriverIO } from "../options.js";
 import { HttpConnectProxy, type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import { CloseCode } from "./close.js";
@@ -21,6 +21,8 @@ interface ClientHandshake {
   /** The subprotocols offered, in order of preference. */
   readonly protocols: readonly string[];
   readonly origin: string | undefined;
+  /** `Basic …` from the URL's credentials, or null. */
+  readonly authorization: string | null;
   /** Reads the response head. */
   readonly reader: HeadReader<ResponseHead>;
 }
@@ -45,16 +47,9 @@ export class HybiClientDriver extends HybiDriver {
     if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
       throw new TypeError(`A WebSocket URL must be ws: or wss:, not ${parsed.protocol}`);
     }
-    // The credentials become `Authorization: Basic` in start() (RFC 7617): checked here, so that a
-    // URL that cannot give one is refused now rather than thrown out of start().
-    if (parsed.username || parsed.password) {
-      try {
-        decodeURIComponent(parsed.username);
-        decodeURIComponent(parsed.password);
-      } catch {
-        throw new TypeError("The URL's credentials are not valid percent-encoding");
-      }
-    }
+    // The credentials become `Authorization: Basic` (RFC 7617): made here, so that a URL that cannot
+    // give one is refused now rather than thrown out of start().
+    const authorization = basicAuthorization(parsed, "The URL");
     this.url = parsed.href;
     const protocols = options.protocols ?? NO_PROTOCOLS;
     for (const [index, protocol] of protocols.entries()) {
@@ -70,6 +65,7 @@ export class HybiClientDriver extends HybiDriver {
       key: generateKey(),
       protocols,
       origin: options.origin,
+      authorization,
       reader: new HeadReader<ResponseHead>("response", options.maxHeaderSize),
     };
     for (const [name, value] of Object.entries(normalizeHeaders(options.headers))) this.setHeader(name, value);
@@ -99,6 +95,7 @@ export class HybiClientDriver extends HybiDriver {
       protocols: handshake.protocols,
       extensions: this.negotiator?.offerHeader() ?? "",
       origin: handshake.origin,
+      authorization: handshake.authorization,
       custom: this.customHeaders,
     });
     this.io.write(new TextEncoder().encode(request));

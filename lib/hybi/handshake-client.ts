@@ -22,6 +22,8 @@ export interface ClientRequestParts {
   protocols: readonly string[];
   extensions: string;
   origin?: string;
+  /** `Basic …` from the URL's credentials, or null. */
+  authorization: string | null;
   custom: ReadonlyArray<readonly [string, string]>;
 }
 
@@ -56,13 +58,8 @@ export function hybiRequest(parts: ClientRequestParts): string {
   if (parts.extensions) headers.push(["Sec-WebSocket-Extensions", parts.extensions]);
   const origin = replaced.has("origin") ? replaced.get("origin") : parts.origin || undefined;
   if (origin !== undefined) headers.push(["Origin", origin]);
-  const authorization = replaced.get("authorization");
-  if (authorization !== undefined) {
-    headers.push(["Authorization", authorization]);
-  } else if (url.username || url.password) {
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    headers.push(["Authorization", `Basic ${base64Encode(new TextEncoder().encode(credentials))}`]);
-  }
+  const authorization = replaced.get("authorization") ?? parts.authorization;
+  if (authorization !== null) headers.push(["Authorization", authorization]);
   return serializeHead(`GET ${path} HTTP/1.1`, [...headers, ...custom]);
 }
 
