@@ -6,6 +6,7 @@ import mitt, { type EventHandlerMap } from "mitt";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { ExtensionNegotiator } from "./extensions/pipeline.js";
 import { isSafeHeader } from "./http/headers.js";
+import type { OriginOptions } from "./http/origin.js";
 import type { DriverIO } from "./options.js";
 import type { ByteAccumulator } from "./util/accumulator.js";
 
@@ -63,6 +64,8 @@ export class Opening {
   negotiator: ExtensionNegotiator | null = null;
   /** Subprotocols a server accepts, when the options name any. */
   protocols: readonly string[] | null = null;
+  /** A server's `origins` and `requireOrigin` options, when either is set. */
+  originOptions: OriginOptions | null = null;
   /**
    * Bytes that arrived before a server answered the handshake, and their total length. Collected,
    * not kept as the chunks they came in: a chunk of one byte kept as it is holds over 200 (its

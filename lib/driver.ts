@@ -10,6 +10,7 @@ import type { DriverHandlers } from "./base.js";
 import type { ClientOptions, DriverIO, RequestLike, ServerOptions } from "./options.js";
 import { isWebSocket, normalizeRequest } from "./request.js";
 import { HttpServerDriver } from "./server.js";
+import { checkOriginOptions } from "./http/origin.js";
 import type { ClientDriver, Driver as DriverInterface, HttpRequest, ServerDriver } from "./types.js";
 
 /**
@@ -44,6 +45,7 @@ export const Driver = {
    * event, Deno, Bun). Pass any bytes that followed the head to `parse`.
    */
   fromRequest(request: RequestLike, io: DriverIO, options: ServerOptions = NO_OPTIONS): ServerDriver {
+    checkOriginOptions(options);
     return createServerDriver(normalizeRequest(request), io, options);
   },
 

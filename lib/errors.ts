@@ -20,8 +20,8 @@ export class ProtocolError extends Error {
 export class HandshakeError extends Error {
   readonly status: number;
 
-  constructor(status: number, message: string) {
-    super(message);
+  constructor(status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "HandshakeError";
     this.status = status;
   }

@@ -10,6 +10,7 @@ export type {
 } from "./events.js";
 export type { ClientOptions, DriverIO, DriverOptions, RequestLike, ServerOptions } from "./options.js";
 export type { HeaderMap, HeadersInput, HeaderRecord } from "./http/headers.js";
+export type { OriginPolicy } from "./http/origin.js";
 export type { ByteSource } from "./util/bytes.js";
 export { HandshakeError, ProtocolError } from "./errors.js";
 export { CloseCode, isValidCloseCode } from "./hybi/close.js";

@@ -2,6 +2,7 @@
  * Options and the I/O contract shared by every driver.
  */
 import type { HeadersInput } from "./http/headers.js";
+import type { OriginPolicy } from "./http/origin.js";
 
 /** Where a driver's outgoing bytes go. A Node `net.Socket` satisfies it as it is. */
 export interface DriverIO {
@@ -31,6 +32,20 @@ export interface ServerOptions extends DriverOptions {
   allowDrafts?: boolean;
   /** The connection is over TLS, so locations the drafts send back are `wss:`. A sans-I/O driver cannot see this. */
   secure?: boolean;
+  /**
+   * The web pages that may connect, by their `Origin` (RFC 6455 §10.2): a list of origins, each
+   * `scheme://host[:port]` as RFC 6454 serialises it (case and a default port do not matter), or a
+   * function given the request's origin, so serialised, that returns true or false (synchronously).
+   * A request from any other origin is answered 403 on `start()`, with an `error` event; a function
+   * that throws, or answers anything but a boolean, 500. The literal `null` origin (sandboxed
+   * frames, `file:` and `data:` pages) is refused unless the list holds `"null"` (a function is
+   * given it). A request with no `Origin` (not a browser) is allowed unless `requireOrigin` is set.
+   * Default: every origin is allowed. An entry that is not an origin is a `TypeError` when the
+   * driver is made.
+   */
+  origins?: OriginPolicy;
+  /** Refuse (403) a request that carries no `Origin` (nor `Sec-WebSocket-Origin`): browsers only. Default false. */
+  requireOrigin?: boolean;
 }
 
 export interface ClientOptions extends DriverOptions {

@@ -11,6 +11,7 @@ import type { Extension } from "./extensions/extension.js";
 import { checkExtension } from "./extensions/pipeline.js";
 import { HeadReader, type RequestHead } from "./http/head.js";
 import { isSafeHeader } from "./http/headers.js";
+import { checkOriginOptions } from "./http/origin.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
@@ -56,6 +57,7 @@ export class HttpServerDriver implements ServerDriver {
     // Checked now, not when the request has been read: the version driver's check would throw out
     // of `parse()`, on the peer's bytes.
     resolveMaxLength(options);
+    checkOriginOptions(options);
     const reader = new HeadReader<RequestHead>("request", options.maxHeaderSize);
     this.before = { io, options, createDriver, reader, handlers: new Map(), pending: null };
   }

@@ -6,6 +6,7 @@
  */
 import { BaseDriver, CLOSED, CONNECTING, type DriverHandlers, OPEN, type QueuedSend } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
+import { checkOrigin } from "../http/origin.js";
 import { CloseCode } from "../hybi/close.js";
 import { errorResponse, selectProtocol } from "../hybi/handshake-server.js";
 import { type DriverIO, type ServerOptions, resolveMaxLength } from "../options.js";
@@ -69,6 +70,9 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     try {
       checkDraftRequest(this.request, this.version, this.options.allowDrafts === true);
       this.checkRequest();
+      // After the request's own checks, as RFC 6455 requests are (draft-hixie-76 §5.2 leaves the
+      // origin to the server; a refused one gets no handshake, so the page sees a failure).
+      checkOrigin(this.request.headers, this.options);
     } catch (error) {
       this.refuse(error as HandshakeError);
       return false;

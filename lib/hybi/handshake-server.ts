@@ -87,13 +87,19 @@ export function hybiResponse(
 
 const REASONS: Record<number, string> = {
   400: "Bad Request",
+  403: "Forbidden",
   426: "Upgrade Required",
   431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
 };
 
-/** The response that refuses a handshake: the status, a plain-text body saying why, and `Connection: close`. */
+/**
+ * The response that refuses a handshake: the status, a plain-text body saying why, and
+ * `Connection: close`. A 5xx body is the reason phrase alone: its message is about the server (an
+ * exception thrown by the embedder's code), which is the `error` event's to tell, not the peer's.
+ */
 export function errorResponse(status: number, message: string): Uint8Array {
-  const body = new TextEncoder().encode(message);
+  const body = new TextEncoder().encode(status >= 500 ? REASONS[status] ?? "Server Error" : message);
   const headers: Array<readonly [string, string]> = [
     ["Content-Type", "text/plain; charset=utf-8"],
     ["Content-Length", String(body.length)],

@@ -7,6 +7,7 @@ import { HandshakeError, ProtocolError } from "../errors.js";
 import type { DriverIO, ServerOptions } from "../options.js";
 import { ByteAccumulator } from "../util/accumulator.js";
 import { CloseCode } from "./close.js";
+import { checkOrigin } from "../http/origin.js";
 import { HybiDriver } from "./driver.js";
 import {
   type ParsedRequest, checkHybiRequest, errorResponse, hybiResponse, respondToExtensions, selectProtocol,
@@ -26,6 +27,7 @@ export class HybiServerDriver extends HybiDriver {
     super(io, options, handlers);
     this.request = request;
     if (options.protocols !== undefined) this.openingState().protocols = options.protocols;
+    if (options.origins !== undefined || options.requireOrigin === true) this.openingState().originOptions = options;
   }
 
   /**
@@ -47,6 +49,9 @@ export class HybiServerDriver extends HybiDriver {
     this.started = true;
     try {
       checkHybiRequest(this.request);
+      // After the request's own checks: a malformed request is a 400 whoever sent it.
+      const originOptions = this.opening?.originOptions;
+      if (originOptions) checkOrigin(this.request.headers, originOptions);
     } catch (error) {
       this.refuse(error as HandshakeError);
       return false;
