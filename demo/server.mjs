@@ -6,8 +6,14 @@
 // (RFC 7692) when the browser offers it, as every current one does. PORT picks the port (default 8080; 0 for
 // any free one), HOST the address (default 127.0.0.1). Ctrl-C closes every connection with 1001
 // (RFC 6455 §7.4.1, "going away") before exiting.
+//
+// Only pages served by this demo may open a socket (the `origins` option, docs/security.md): a page
+// on another site would otherwise join the chat from the visitor's browser. ORIGINS (a
+// comma-separated list) replaces the demo's own addresses; clients that are not browsers send no
+// Origin and are let in.
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { networkInterfaces } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Driver, deflate } from "../dist/esm/index.js";
@@ -17,6 +23,24 @@ const PUBLIC = fileURLToPath(new URL("./public/", import.meta.url));
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? "127.0.0.1";
+
+/**
+ * The origins of this demo's own page, known once it listens (PORT may be 0): the address it
+ * listens on, and for a loopback or wildcard address the names a browser may reach it by. A page
+ * from anywhere else is refused with 403.
+ */
+const origins = [];
+
+function ownOrigins(address, listeningPort) {
+  const hosts = new Set([address]);
+  if (["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"].includes(host)) for (const name of ["localhost", "127.0.0.1", "::1"]) hosts.add(name);
+  if (host === "0.0.0.0" || host === "::") {
+    for (const addresses of Object.values(networkInterfaces())) for (const { address: own } of addresses ?? []) hosts.add(own);
+  }
+  hosts.delete("0.0.0.0");
+  hosts.delete("::");
+  return [...hosts].map((name) => `http://${name.includes(":") ? `[${name.replace(/%.*$/, "")}]` : name}:${listeningPort}`);
+}
 
 /** Every open connection: its driver and a display name. */
 const peers = new Map();
@@ -80,7 +104,7 @@ server.on("upgrade", (request, socket, head) => {
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
-  const connection = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024 });
+  const connection = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024, origins });
   const { driver } = connection;
   // The handshake is answered on the next tick, so the extension can still be added here.
   driver.addExtension(deflate());
@@ -104,6 +128,10 @@ server.on("upgrade", (request, socket, head) => {
 server.listen(port, host, () => {
   const address = server.address();
   const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  origins.push(...(process.env.ORIGINS ? process.env.ORIGINS.split(",").map((origin) => origin.trim()) : ownOrigins(address.address, address.port)));
+  // A driver made now checks the list: an entry that is not an origin stops the demo here, with a
+  // TypeError that names it, rather than failing every visitor's upgrade.
+  Driver.server({ write() {} }, { origins });
   console.log(`wsdriver demo on http://${shown}:${address.port}/ (Ctrl-C to stop)`);
 });
 

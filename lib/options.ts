@@ -61,6 +61,14 @@ export interface ClientOptions extends DriverOptions {
 
 export const DEFAULT_MAX_LENGTH = 2 ** 26 - 1;
 
+/**
+ * The most a server holds of what a peer sends before `start()` answers its handshake: 64 KiB (or
+ * `maxLength`, if smaller) of frames and their headers. A conforming client sends nothing before
+ * the 101 (RFC 6455 §4.1: it "MUST wait for a response"), and while an embedder authenticates the
+ * request the peer is nobody yet: it could otherwise make each connection hold `maxLength`.
+ */
+export const MAX_EARLY_BYTES = 64 * 1024;
+
 /** A request as the embedder's HTTP stack parsed it: Node's `IncomingMessage`, a web `Request`, or a plain object. */
 export interface RequestLike {
   method?: string;

@@ -9,7 +9,7 @@ import { HandshakeError, ProtocolError } from "../errors.js";
 import { checkOrigin } from "../http/origin.js";
 import { CloseCode } from "../hybi/close.js";
 import { errorResponse, selectProtocol } from "../hybi/handshake-server.js";
-import { type DriverIO, type ServerOptions, resolveMaxLength } from "../options.js";
+import { type DriverIO, MAX_EARLY_BYTES, type ServerOptions, resolveMaxLength } from "../options.js";
 import type { HttpRequest, ServerDriver } from "../types.js";
 import { type ByteSource, concatBytes, latin1Encode, toBytes, utf8Encode } from "../util/bytes.js";
 import { type DraftVersion, checkDraftRequest, draftResponse, locationOf } from "./handshake.js";
@@ -221,11 +221,14 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     this.dropQueue();
   }
 
-  /** Keeps bytes until the handshake completes, up to the body, a frame of `maxLength` and its framing. */
+  /**
+   * Keeps bytes until the handshake completes, up to the body, then a frame of 64 KiB (or
+   * `maxLength`, if smaller) and its framing (MAX_EARLY_BYTES).
+   */
   private hold(bytes: Uint8Array): void {
     this.held.push(bytes);
     this.heldBytes += bytes.length;
-    if (this.heldBytes > this.bodyLength + this.maxLength + 2) {
+    if (this.heldBytes > this.bodyLength + Math.min(this.maxLength, MAX_EARLY_BYTES) + 2) {
       this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
     }
   }

@@ -4,7 +4,7 @@
  */
 import { CLOSED, CONNECTING, type DriverHandlers } from "../base.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
-import type { DriverIO, ServerOptions } from "../options.js";
+import { type DriverIO, MAX_EARLY_BYTES, type ServerOptions } from "../options.js";
 import { ByteAccumulator } from "../util/accumulator.js";
 import { CloseCode } from "./close.js";
 import { checkOrigin } from "../http/origin.js";
@@ -94,8 +94,9 @@ export class HybiServerDriver extends HybiDriver {
   protected parseConnecting(chunk: Uint8Array): void {
     const opening = this.openingState();
     opening.earlyBytes += chunk.length;
-    // A whole frame of the largest message (its header is at most 14 bytes) may arrive early.
-    if (opening.earlyBytes > this.maxLength + 14) {
+    // A frame of up to 64 KiB, or of the largest message if smaller, and its header (at most 14
+    // bytes) may arrive early (MAX_EARLY_BYTES).
+    if (opening.earlyBytes > Math.min(this.maxLength, MAX_EARLY_BYTES) + 14) {
       opening.early = null;
       this.fail(new ProtocolError(CloseCode.TOO_LARGE, "Too many bytes received before the handshake was answered"));
       return;

@@ -91,6 +91,28 @@ describe("the demo server", () => {
     expect(status).toBe(404);
   });
 
+  it("lets in its own page's origin and clients that send none, and refuses other origins with 403", async () => {
+    /** The status a handshake from `origin` gets: 101, or what the demo answered instead. */
+    const statusFrom = (origin: string | undefined) => new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(new URL("chat", demo.url.replace(/^http/, "ws")), origin === undefined ? {} : { origin });
+      sockets.push(ws);
+      ws.once("open", () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.once("unexpected-response", (_request, response) => resolve(response.statusCode!));
+      ws.once("error", reject);
+    });
+    const port = new URL(demo.url).port;
+    expect(await statusFrom(new URL(demo.url).origin)).toBe(101);
+    expect(await statusFrom(`http://localhost:${port}`)).toBe(101);
+    expect(await statusFrom(undefined)).toBe(101);
+    expect(await statusFrom("https://evil.example")).toBe(403);
+    expect(await statusFrom(`http://127.0.0.1:${Number(port) + 1}`)).toBe(403);
+    expect(await statusFrom("null")).toBe(403);
+    expect(demo.output()).toContain("Origin 'https://evil.example' is not allowed");
+  });
+
   it("on SIGINT closes every connection with 1001 and exits 0", async () => {
     const carol = await join(demo.url);
     const dave = await join(demo.url);
