@@ -58,13 +58,45 @@ export function checkOriginOptions(options: OriginOptions): void {
   if (!Array.isArray(origins)) {
     throw new TypeError(`origins must be a list of origins or a function of the origin, got ${typeof origins}`);
   }
+  readList(origins);
+}
+
+/** A list of origins as it was written, and its entries serialised. */
+interface ReadList {
+  readonly written: readonly string[];
+  readonly serialised: ReadonlySet<string>;
+}
+
+/**
+ * Lists already read, by the array they came in: every connection of a server shares one options
+ * object, and reading its list for each (a URL parse per entry) cost 7-10 us a handshake for three
+ * entries. An entry is kept only while the array still holds what was read, so a list changed in
+ * place is read again: a removed origin is never let in from a stale copy.
+ */
+const readLists = new WeakMap<readonly string[], ReadList>();
+
+function readList(origins: readonly string[]): ReadList {
+  const known = readLists.get(origins);
+  if (known !== undefined && sameEntries(known.written, origins)) return known;
+  const serialised = new Set<string>();
   for (const entry of origins) {
-    if (typeof entry !== "string" || (entry !== "null" && serializeOrigin(entry) === null)) {
+    const origin = typeof entry !== "string" ? null : entry === "null" ? entry : serializeOrigin(entry);
+    if (origin === null) {
       throw new TypeError(
         `origins: ${JSON.stringify(entry)} is not an origin: give scheme://host[:port] (no path, no trailing slash), ` +
         "or \"null\"; use a function of the origin for anything else");
     }
+    serialised.add(origin);
   }
+  const list: ReadList = { written: origins.slice(), serialised };
+  readLists.set(origins, list);
+  return list;
+}
+
+function sameEntries(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -95,6 +127,8 @@ export function checkOrigin(headers: HeaderMap, options: OriginOptions): void {
 }
 
 function checkOne(name: string, value: string, origins: OriginPolicy): void {
+  // A value written as an entry is (the browser's serialisation, as listed): no parsing at all.
+  if (typeof origins !== "function" && origins.includes(value)) return;
   const origin = value === "null" ? value : serializeOrigin(value);
   if (origin === null) throw new HandshakeError(403, `${name} '${value}' is not an origin (scheme://host[:port])`);
   if (typeof origins === "function") {
@@ -110,12 +144,20 @@ function checkOne(name: string, value: string, origins: OriginPolicy): void {
       const what = isThenable(answer) ? "a Promise" : String(answer);
       throw new HandshakeError(500, `The origins function must return true or false at once, and returned ${what} for ${name} '${origin}'`);
     }
-  } else if (origins.includes(value) || origins.some((entry) => entry === origin || (entry !== "null" && serializeOrigin(entry) === origin))) {
-    // A value equal to an entry as written is allowed first: the common case parses no entry.
+  } else if (listed(origins).serialised.has(origin)) {
     return;
   }
   const opaque = origin === "null" ? " (an opaque origin: a sandboxed frame, a file: or data: page)" : "";
   throw new HandshakeError(403, `${name} '${origin}'${opaque} is not allowed`);
+}
+
+/** The list read, or a 500 if it was given a bad entry after the driver was made. */
+function listed(origins: readonly string[]): ReadList {
+  try {
+    return readList(origins);
+  } catch (error) {
+    throw new HandshakeError(500, (error as Error).message, { cause: error });
+  }
 }
 
 function isThenable(value: unknown): boolean {

@@ -271,6 +271,26 @@ describe("Driver.fromRequest: a request read by the embedder's HTTP stack", () =
   });
 });
 
+describe("a list changed in place between connections", () => {
+  it("is read again: an origin taken out is refused, one put in is allowed, a bad one is a TypeError", () => {
+    const origins = ["HTTPS://APP.example", "https://old.example"];
+    const options: ServerOptions = { origins };
+    expect(serve(withOrigin("https://old.example"), options).status).toBe("HTTP/1.1 101 Switching Protocols");
+    expect(serve(withOrigin("https://app.example"), options).status).toBe("HTTP/1.1 101 Switching Protocols");
+    origins[1] = "https://new.example";
+    expect(serve(withOrigin("https://old.example"), options).status).toBe("HTTP/1.1 403 Forbidden");
+    expect(serve(withOrigin("https://NEW.example:443"), options).status).toBe("HTTP/1.1 101 Switching Protocols");
+    // Made before the bad entry came: its start() refuses with 500 rather than throw.
+    const io = new CollectingIO();
+    const early = Driver.server(io, options);
+    early.on("connect", () => early.start());
+    origins.push("new.example");
+    expect(() => Driver.server(new CollectingIO(), options)).toThrow(/origins: "new.example" is not an origin/);
+    early.parse(utf8(withOrigin("https://evil.example")));
+    expect(io.text()).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+  });
+});
+
 describe("options that are not origins are refused when the driver is made", () => {
   it.each([
     [["https://app.example/"], /origins: "https:\/\/app.example\/" is not an origin/],
