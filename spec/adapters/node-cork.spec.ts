@@ -167,14 +167,18 @@ describe("acceptUpgrade corks the socket while it parses one chunk", () => {
   });
 
   it("does not report needsDrain when the corked writes crossed the high-water mark but all left on uncork", async () => {
-    const payload = new Uint8Array(10 * 1024).fill(0x61);
+    // Two frames of five eighths of the socket's high-water mark each: 16 KiB on Node 20, 64 KiB
+    // from Node 22 on (a 10 KiB frame then stays under it), so each payload is 10 or 40 KiB.
+    let size = 0;
     let crossedWhileCorked = false;
     let after: { needsDrain: boolean; bufferedAmount: number } | null = null;
     onConnection = (connection, socket) => {
+      size = Math.ceil(socket.writableHighWaterMark * 5 / 8);
+      const payload = new Uint8Array(size).fill(0x61);
       connection.driver.on("message", () => {
         connection.driver.binary(payload);
         connection.driver.binary(payload);
-        // 20 KiB gathered in the corked socket: over its 16 KiB mark, so the second write said false.
+        // Both frames gathered in the corked socket: over its mark, so the second write said false.
         crossedWhileCorked = socket.writableNeedDrain && socket.writableLength > socket.writableHighWaterMark;
       });
       socket.on("data", () => { after = { needsDrain: connection.needsDrain, bufferedAmount: connection.bufferedAmount }; });
@@ -182,9 +186,11 @@ describe("acceptUpgrade corks the socket while it parses one chunk", () => {
     const client = await openClient();
     try {
       client.write(MASKED_HELLO);
-      // Each frame: 82 7e 28 00 (RFC 6455 §5.2, 16-bit length 10240), then the payload.
-      const bytes = await readUntil(client, (received) => received.length >= 2 * (4 + payload.length));
-      expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x82, 0x7e, 0x28, 0x00]));
+      // Each frame: 82 7e and a 16-bit length (RFC 6455 §5.2; 28 00 for 10 KiB), then the payload.
+      const bytes = await readUntil(client, (received) => received.length >= 2 * (4 + size));
+      expect(size).toBeLessThan(65536);
+      expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x82, 0x7e, size >> 8, size & 0xff]));
+      expect(bytes.length).toBe(2 * (4 + size));
       expect(crossedWhileCorked).toBe(true);
       expect(after).toEqual({ needsDrain: false, bufferedAmount: 0 });
     } finally {
