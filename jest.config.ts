@@ -1,4 +1,22 @@
 import type { Config } from "jest";
+import { lstatSync, readlinkSync } from "node:fs";
+
+// The devDependencies node22, node24 and node26 are Node binaries whose bin is called "node", and
+// npm puts node_modules/.bin first on the PATH of every script: with that link in place `npm test`
+// would run on one of them, not on the Node that ran npm. scripts/prepare.mjs removes it after
+// `npm install`; `npm install <package>` links it again.
+// (Read from the working folder: this file loads as CommonJS or as an ES module, by the Node.)
+const nodeLink = "node_modules/.bin/node";
+let linked: string | null = null;
+try {
+  if (lstatSync(nodeLink).isSymbolicLink()) linked = readlinkSync(nodeLink);
+} catch {
+  // No link: scripts run on the Node that ran npm.
+}
+if (linked !== null && /^\.\.\/node\d+\/bin\/node$/.test(linked)) {
+  throw new Error(`node_modules/.bin/node links to ${linked}, so npm scripts would run on that Node `
+    + `(${process.version} here) instead of yours: run \`npm run prepare\` to remove the link.`);
+}
 
 const config: Config = {
   testEnvironment: "node",

@@ -1,6 +1,6 @@
 /**
  * wsdriver: a sans-I/O WebSocket protocol driver.
- * @packageDocumentation
+ * @module wsdriver
  */
 export { Driver } from "./driver.js";
 export type { ClientDriver, HttpRequest, Payload, ServerDriver } from "./types.js";

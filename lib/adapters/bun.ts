@@ -14,6 +14,8 @@
  *
  * Bun's own `Bun.serve` upgrades with its built-in WebSocket server; to speak the protocol
  * yourself, listen with `Bun.listen` as above.
+ *
+ * @module wsdriver/bun
  */
 import mitt from "mitt";
 import { Driver } from "../driver.js";

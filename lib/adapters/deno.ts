@@ -12,6 +12,8 @@
  *
  * Deno's own `Deno.serve` hides the socket behind `Deno.upgradeWebSocket`; to speak the protocol
  * yourself, listen with `Deno.listen` as above.
+ *
+ * @module wsdriver/deno
  */
 import mitt from "mitt";
 import { Driver } from "../driver.js";

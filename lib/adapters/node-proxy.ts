@@ -8,6 +8,8 @@
  *
  * This module is the only part of the proxy support that touches sockets; the helper itself is in
  * the core (`lib/proxy.ts`).
+ *
+ * @module wsdriver/node-proxy
  */
 import mitt from "mitt";
 import * as net from "node:net";

@@ -10,6 +10,8 @@
  *     });
  *
  * This file and its siblings are the only ones that touch a runtime's sockets; the core is sans-I/O.
+ *
+ * @module wsdriver/node
  */
 import mitt, { type Emitter } from "mitt";
 import type { IncomingMessage } from "node:http";

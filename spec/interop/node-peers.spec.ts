@@ -2,8 +2,10 @@
  * The richer cases with the `ws` and `undici` peers, through the Node adapter on real loopback
  * sockets: pings both ways, fragmented messages (RFC 6455 §5.4), closes with a code and reason
  * started from either side (§7), a fast sender that waits on backpressure, and permessage-deflate
- * (RFC 7692) with undici. The plain echo of every size is in hybi.spec.ts; deflate with ws is in
- * spec/extensions/interop.spec.ts.
+ * (RFC 7692) with undici. The WHATWG `WebSocket` clients are undici 7 on every Node line, and from
+ * Node 22 on also undici 8 (which needs Node 22) and Node's own global `WebSocket` (undici 6 to 8
+ * bundled, by line); .ci/run runs this file on Node 22, 24 and 26. The plain echo of every size is
+ * in hybi.spec.ts; deflate with ws is in spec/extensions/interop.spec.ts.
  */
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -14,6 +16,17 @@ import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 
 type Handler = (connection: Connection<ServerDriver>) => void;
+
+type WebSocketClass = typeof UndiciWebSocket;
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+/** The WHATWG WebSocket clients this Node line has (Node 20 has neither undici 8 nor a global WebSocket). */
+const WEB_CLIENTS: Array<[string, () => WebSocketClass]> = [["undici 7", () => UndiciWebSocket]];
+if (NODE_MAJOR >= 22) {
+  WEB_CLIENTS.push(
+    ["undici 8", () => (require("undici8") as typeof import("undici8")).WebSocket as unknown as WebSocketClass],
+    [`Node ${process.version}'s global WebSocket (undici ${process.versions.undici})`, () => globalThis.WebSocket as unknown as WebSocketClass],
+  );
+}
 
 /** A node:http server whose upgrades go to the Node adapter and then to the current test's handler. */
 function upgradeServer() {
@@ -132,9 +145,10 @@ describe("our server with the ws client", () => {
   });
 });
 
-describe("our server with the undici WebSocket client", () => {
+describe.each(WEB_CLIENTS)("our server with the %s client", (_name, webSocketClass) => {
   const peer = upgradeServer();
   const clients: UndiciWebSocket[] = [];
+  const WebSocketClient = webSocketClass();
   beforeAll(async () => {
     await new Promise<void>((resolve) => peer.server.listen(0, "127.0.0.1", resolve));
     peer.port = (peer.server.address() as AddressInfo).port;
@@ -145,14 +159,14 @@ describe("our server with the undici WebSocket client", () => {
     await new Promise((resolve) => peer.server.close(resolve));
   });
   const client = async () => {
-    const ws = new UndiciWebSocket(`ws://127.0.0.1:${peer.port}/undici`);
+    const ws = new WebSocketClient(`ws://127.0.0.1:${peer.port}/undici`);
     clients.push(ws);
     ws.binaryType = "arraybuffer";
     await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
     return ws;
   };
 
-  it("§7: undici's close with code and reason reaches us, and it hears our echo of the code", async () => {
+  it("§7: the client's close with code and reason reaches us, and it hears our echo of the code", async () => {
     const accepted = peer.next();
     const ws = await client();
     const { driver } = await accepted;
@@ -163,7 +177,7 @@ describe("our server with the undici WebSocket client", () => {
     expect(await theirs).toEqual([4002, true]);
   });
 
-  it("§7: a close we start reaches undici with its code and reason", async () => {
+  it("§7: a close we start reaches the client with its code and reason", async () => {
     const accepted = peer.next();
     const ws = await client();
     const { driver } = await accepted;
@@ -174,7 +188,7 @@ describe("our server with the undici WebSocket client", () => {
     expect(await theirs).toEqual([1001, "going away", true]);
   });
 
-  it("RFC 7692: negotiates permessage-deflate with undici, and what we send is compressed on the wire", async () => {
+  it("RFC 7692: negotiates permessage-deflate with the client, and what we send is compressed on the wire", async () => {
     const accepted = peer.next((connection) => {
       connection.driver.addExtension(deflate());
       connection.driver.on("message", ({ data }) => connection.driver.text(String(data)));
