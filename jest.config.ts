@@ -5,7 +5,8 @@ import { lstatSync, readlinkSync } from "node:fs";
 // npm puts node_modules/.bin first on the PATH of every script: with that link in place `npm test`
 // would run on one of them, not on the Node that ran npm. scripts/prepare.mjs removes it after
 // `npm install`; `npm install <package>` links it again.
-// (Read from the working folder: this file loads as CommonJS or as an ES module, by the Node.)
+// The path is the working folder's (npm runs scripts at the package root): from Node 22 on, jest
+// loads this file as an ES module, where there is no __dirname.
 const nodeLink = "node_modules/.bin/node";
 let linked: string | null = null;
 try {
