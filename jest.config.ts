@@ -1,9 +1,9 @@
 import type { Config } from "jest";
 
-const config: Config = {
+/** What every project shares: TypeScript through ts-jest, the specs under spec/. */
+const base = {
   testEnvironment: "node",
   roots: ["<rootDir>/spec"],
-  testMatch: ["**/*.spec.ts"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
@@ -11,8 +11,24 @@ const config: Config = {
   moduleNameMapper: {
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
+} satisfies Config;
+
+const config: Config = {
   testTimeout: 30000,
   reporters: ["default", "<rootDir>/scripts/summary-reporter.cjs"],
+  projects: [
+    // Every spec, on the pure core (the core as Deno, Bun and browsers run it) where a spec imports
+    // lib/ directly; specs of the Node adapter and of dist/ get Node's fast paths as users do.
+    { ...base, displayName: "pure", testMatch: ["**/*.spec.ts"] },
+    // The suites that judge correctness byte by byte, again with Node's fast paths installed
+    // (bufferutil's native masking, uninitialised buffers): spec/support/fast-paths.ts.
+    {
+      ...base,
+      displayName: "fast paths",
+      testMatch: ["<rootDir>/spec/{conformance,fuzz,differential,perf}/**/*.spec.ts"],
+      setupFiles: ["<rootDir>/spec/support/fast-paths.ts"],
+    },
+  ],
 };
 
 export default config;
