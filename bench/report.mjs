@@ -174,13 +174,15 @@ export function renderMarkdown(results) {
       }
       out.push("");
     }
-    out.push(`| server | handshakes/s | ÷ ws | idle heap per connection | idle, after a message each way |`);
-    out.push("|---|---:|---:|---:|---:|");
-    for (const [key, label] of servers) {
-      const hs = net.handshakes?.[key];
-      out.push(`| ${label} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${bytes(net.idle?.[key])} | ${bytes(net.idleAfterMessage?.[key])} |`);
+    if (net.handshakes || net.idle) {
+      out.push(`| server | handshakes/s | ÷ ws | idle heap per connection | idle, after a message each way |`);
+      out.push("|---|---:|---:|---:|---:|");
+      for (const [key, label] of servers) {
+        const hs = net.handshakes?.[key];
+        out.push(`| ${label} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${bytes(net.idle?.[key])} | ${bytes(net.idleAfterMessage?.[key])} |`);
+      }
+      out.push("");
     }
-    out.push("");
     out.push(`- Echo: ${echoLoadsText(results.echoLoads)}; the rate counts echoed messages from the first write to the`);
     out.push("  last echoed byte. Goal: the Node adapter ≥ 1.0× ws in every column.");
     out.push(`- Handshakes: ${results.handshakes.count} connections, ${results.handshakes.concurrency} at a time, each dropped once the 101 arrives.`);

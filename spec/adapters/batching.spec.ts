@@ -21,10 +21,10 @@ function split(written: Uint8Array): { head: string; frames: ReturnType<typeof r
 
 describe("sendBatch: runs of small chunks joined, large chunks alone", () => {
   it("keeps the order, joins what lies between large chunks, and hands large ones over uncopied", () => {
-    const large = new Uint8Array(16 * 1024).fill(9);
+    const large = new Uint8Array(64 * 1024).fill(9);
     const sent: Uint8Array[] = [];
     sendBatch([utf8("ab"), utf8("c"), large, utf8("d"), utf8("ef")], (chunk) => sent.push(chunk));
-    expect(sent.map((chunk) => chunk.length)).toEqual([3, 16 * 1024, 3]);
+    expect(sent.map((chunk) => chunk.length)).toEqual([3, 64 * 1024, 3]);
     expect(ascii(sent[0])).toBe("abc");
     expect(sent[1]).toBe(large);
     expect(ascii(sent[2])).toBe("def");
@@ -73,7 +73,7 @@ describe("Bun: the frames written while one chunk is parsed leave in one socket.
     expect(frames.map((f) => [f.opcode, ascii(f.payload)])).toEqual(messages.map((m) => [1, m]));
   });
 
-  it("a later chunk of 50 frames: 50 echoes in one write; a 20 KiB binary echo: header and payload, no other write", () => {
+  it("a later chunk of 50 frames: 50 echoes in one write; a 20 KiB echo joined to its header; a 70 KiB payload uncopied", () => {
     const { socket, handlers } = echoServer();
     handlers.data(socket, utf8(upgradeRequest()));
     socket.writes = [];
@@ -81,10 +81,15 @@ describe("Bun: the frames written while one chunk is parsed leave in one socket.
     expect(socket.writes).toHaveLength(1);
     expect(readFrames(socket.writes[0]).map((f) => f.payload[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
     socket.writes = [];
-    const large = new Uint8Array(20 * 1024).fill(0x5a);
+    const medium = new Uint8Array(20 * 1024).fill(0x5a);
+    handlers.data(socket, clientFrame({ opcode: 2, payload: medium }));
+    expect(socket.writes.map((w) => w.length)).toEqual([4 + 20 * 1024]);
+    expect(readFrames(socket.writes[0])[0].payload).toEqual(medium);
+    socket.writes = [];
+    const large = new Uint8Array(70 * 1024).fill(0xa5);
     handlers.data(socket, clientFrame({ opcode: 2, payload: large }));
     // The header alone (a run of one small chunk), then the payload as its own write.
-    expect(socket.writes.map((w) => w.length)).toEqual([4, 20 * 1024]);
+    expect(socket.writes.map((w) => w.length)).toEqual([10, 70 * 1024]);
     expect(readFrames(concat(...socket.writes))[0].payload).toEqual(large);
   });
 
