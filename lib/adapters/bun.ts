@@ -76,13 +76,10 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
   private corks = 0;
 
   constructor(create: (io: DriverIO) => D) {
-    // The framer sees `cork`/`uncork` and writes a large frame's header and payload apart,
-    // trusting them to leave together.
-    const io: DriverIO & { cork(): void; uncork(): void } = {
-      write: (chunk) => this.write(chunk),
-      cork: () => this.cork(),
-      uncork: () => this.uncork(),
-    };
+    // The link is the driver's `io`, with no closures of its own per connection. The framer sees
+    // `cork`/`uncork` and writes a large frame's header and payload apart, trusting them to leave
+    // together.
+    const io: DriverIO & { cork(): void; uncork(): void } = this;
     this.driver = create(io);
     // The closing handshake is over (or the connection failed): end our side of the connection.
     this.driver.on("close", () => {
@@ -140,10 +137,12 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
     }
   }
 
+  /** @internal */
   cork(): void {
     if (this.corks++ === 0) this.corked = [];
   }
 
+  /** @internal */
   uncork(): void {
     if (--this.corks > 0) return;
     this.flushCorked();
@@ -205,7 +204,8 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
     this.driver.end();
   }
 
-  private write(chunk: Uint8Array): boolean {
+  /** @internal The driver's `io.write`: gathered while corked, else handed on at once. */
+  write(chunk: Uint8Array): boolean {
     if (this.closed) return false;
     const corked = this.corked;
     if (corked !== null) {

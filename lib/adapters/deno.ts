@@ -59,13 +59,10 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
   private corks = 0;
 
   constructor(create: (io: DriverIO) => D) {
-    // The framer sees `cork`/`uncork` and writes a large frame's header and payload apart,
-    // trusting them to leave together.
-    const io: DriverIO & { cork(): void; uncork(): void } = {
-      write: (chunk) => this.write(chunk),
-      cork: () => this.cork(),
-      uncork: () => this.uncork(),
-    };
+    // The link is the driver's `io`, with no closures of its own per connection. The framer sees
+    // `cork`/`uncork` and writes a large frame's header and payload apart, trusting them to leave
+    // together.
+    const io: DriverIO & { cork(): void; uncork(): void } = this;
     this.driver = create(io);
     // The closing handshake is over (or the connection failed): close the transport.
     this.driver.on("close", () => this.shut());
@@ -120,11 +117,13 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
     this.driver.end();
   }
 
-  private cork(): void {
+  /** @internal */
+  cork(): void {
     if (this.corks++ === 0) this.corked = [];
   }
 
-  private uncork(): void {
+  /** @internal */
+  uncork(): void {
     if (--this.corks > 0) return;
     this.flushCorked();
   }
@@ -138,7 +137,8 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
     if (corked.length > 0) sendBatch(corked, (chunk) => this.send(chunk));
   }
 
-  private write(chunk: Uint8Array): boolean {
+  /** @internal The driver's `io.write`: gathered while corked, else handed on at once. */
+  write(chunk: Uint8Array): boolean {
     if (this.closed) return false;
     const corked = this.corked;
     if (corked !== null) {

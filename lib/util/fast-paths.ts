@@ -46,8 +46,8 @@ export function useFastPaths(paths?: Partial<FastPaths>): void {
 
 /**
  * Below this many bytes the pure allocation wins or ties: a zero-filled buffer filled by a copy
- * against an uninitialised one ran 1.33× at 16 B and 0.67× at 1 KiB, 0.45× at 16 MiB
- * (docs/benchmarks.md, "A buffer per message").
+ * against an uninitialised one ran 1.05-1.33× at 16 B, 0.67-0.75× at 1 KiB and 0.45-0.92× at
+ * 16 MiB (docs/benchmarks.md, "A buffer per message", two runs).
  */
 const UNINITIALISED_FROM = 1024;
 

@@ -33,7 +33,7 @@ beforeEach(() => { saved = { ...fastPaths }; });
 afterEach(() => useFastPaths(saved));
 
 describe("The seam: the core hands large payloads to the runtime's primitives", () => {
-  it("unmasks pieces of 256 bytes and more natively, with the key rotated to each piece's first byte", () => {
+  it("unmasks pieces of 512 bytes and more natively, with the key rotated to each piece's first byte", () => {
     const calls: Array<{ length: number; key: number[] }> = [];
     useFastPaths({
       unmask: (data, key) => {
@@ -49,18 +49,18 @@ describe("The seam: the core hands large payloads to the runtime's primitives", 
       onControl: () => {},
       onProtocolError: (error) => { throw error; },
     }, { expectMasked: true, maxLength: 1 << 20 });
-    const small = pattern(255, 1), large = pattern(1001, 2);
+    const small = pattern(511, 1), large = pattern(1601, 2);
     parser.parse(maskedFrame(small));
     const frame = maskedFrame(large);
-    // The large frame in two pieces: 8 header bytes and 301 payload bytes, then the other 700.
-    parser.parse(frame.subarray(0, 309));
-    parser.parse(frame.subarray(309));
-    expect(payloads).toEqual([small, large.subarray(0, 301), large.subarray(301)]);
-    // The 255-byte frame stays pure; the second piece starts on key byte 301 mod 4 = 1.
-    expect(calls).toEqual([{ length: 301, key: KEY }, { length: 700, key: [KEY[1], KEY[2], KEY[3], KEY[0]] }]);
+    // The large frame in two pieces: 8 header bytes and 601 payload bytes, then the other 1000.
+    parser.parse(frame.subarray(0, 609));
+    parser.parse(frame.subarray(609));
+    expect(payloads).toEqual([small, large.subarray(0, 601), large.subarray(601)]);
+    // The 511-byte frame stays pure; the second piece starts on key byte 601 mod 4 = 1.
+    expect(calls).toEqual([{ length: 601, key: KEY }, { length: 1000, key: [KEY[1], KEY[2], KEY[3], KEY[0]] }]);
   });
 
-  it("masks a client's payload of 256 bytes and more natively, into the frame after its key", () => {
+  it("masks a client's payload of 512 bytes and more natively, into the frame after its key", () => {
     const calls: number[] = [];
     useFastPaths({
       mask: (source, key, target, at, length) => {
@@ -70,13 +70,14 @@ describe("The seam: the core hands large payloads to the runtime's primitives", 
     });
     const chunks: Uint8Array[] = [];
     const framer = new Framer({ write: (chunk) => chunks.push(chunk) }, true);
-    framer.frame(0x2, pattern(255, 3));
-    framer.frame(0x2, pattern(300, 4));
-    expect(calls).toEqual([300]);
+    framer.frame(0x2, pattern(511, 3));
+    framer.frame(0x2, pattern(600, 4));
+    expect(calls).toEqual([600]);
     const frame = chunks[1];
+    expect(Array.from(frame.subarray(0, 4))).toEqual([0x82, 0x80 | 126, 600 >> 8, 600 & 0xff]);
     const key = frame.subarray(4, 8);
     const unmasked = frame.subarray(8).map((byte, i) => byte ^ key[i & 3]);
-    expect(unmasked).toEqual(pattern(300, 4));
+    expect(unmasked).toEqual(pattern(600, 4));
   });
 
   it("takes uninitialised memory only for buffers of 1 KiB and more whose every byte it writes", () => {
