@@ -82,7 +82,9 @@ export function renderMarkdown(results) {
   out.push("  process), `websocket-driver`. wsdriver is built to `dist/` and loaded through its Node entry, as");
   out.push("  `import \"wsdriver\"` loads it on Node: the core with Node's fast paths (bufferutil's native masking,");
   out.push("  uninitialised buffers). \"wsdriver, pure core\" is the same build with `WSDRIVER_NO_FAST_PATHS=1`, in the");
-  out.push("  child that runs the pure ws: the core as Deno, Bun and browsers run it.");
+  out.push("  child that runs the pure ws: the core as Deno, Bun and browsers run it. Compare each with the peer in");
+  out.push("  its own process (Node entry ÷ ws + bufferutil, pure core ÷ pure ws): figures from the two processes");
+  out.push("  differ by more than the code does on this shared machine.");
   if (results.runtimes) {
     const versions = Object.entries(results.runtimes).map(([runtime, figures]) => `${runtime === "deno" ? "Deno" : "Bun"} ${figures.version}`);
     out.push(`- Other runtimes: ${versions.join(", ")} (the \`deno\` and \`bun\` npm packages' binaries).`);
