@@ -19,10 +19,10 @@ if (linked !== null && /^\.\.\/node\d+\/bin\/node$/.test(linked)) {
     + `(${process.version} here) instead of yours: run \`npm run prepare\` to remove the link.`);
 }
 
-const config: Config = {
+/** What every project shares: TypeScript through ts-jest, the specs under spec/. */
+const base = {
   testEnvironment: "node",
   roots: ["<rootDir>/spec"],
-  testMatch: ["**/*.spec.ts"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
@@ -30,8 +30,28 @@ const config: Config = {
   moduleNameMapper: {
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
+} satisfies Config;
+
+const config: Config = {
   testTimeout: 30000,
   reporters: ["default", "<rootDir>/scripts/summary-reporter.cjs"],
+  projects: [
+    // Every spec, on the pure core (the core as Deno, Bun and browsers run it) where a spec imports
+    // lib/ directly; specs of the Node adapter and of dist/ get Node's fast paths as users do.
+    { ...base, displayName: "pure", testMatch: ["**/*.spec.ts"] },
+    // The suites that judge correctness byte by byte, again with Node's fast paths installed
+    // (bufferutil's native masking, uninitialised buffers): spec/support/fast-paths.ts.
+    {
+      ...base,
+      displayName: "fast paths",
+      testMatch: ["<rootDir>/spec/{conformance,fuzz,differential,perf}/**/*.spec.ts"],
+      // Not again, to keep the suite's time modest: the closing handshake (35 s; close frames hold
+      // at most 125 bytes, below native masking), memory limits (19 s; the fast paths change no
+      // size held), the drafts (never masked) and the UTF-8 stream decoder (no masking or joining).
+      testPathIgnorePatterns: ["/spec/conformance/(close|memory|hixie)\\.spec\\.ts$", "/spec/perf/utf8-stream\\.spec\\.ts$"],
+      setupFiles: ["<rootDir>/spec/support/fast-paths.ts"],
+    },
+  ],
 };
 
 export default config;

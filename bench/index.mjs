@@ -13,8 +13,9 @@ import { log, machine, median } from "./common.mjs";
 import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
 import { IDLE_MESSAGE, drop, echo, handshakes, idle } from "./load.mjs";
 import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mjs";
-import { wsUsesBufferUtil } from "./peers.mjs";
+import { fastPaths, wsUsesBufferUtil } from "./peers.mjs";
 import { renderMarkdown, renderSvg } from "./report.mjs";
+import { RUNTIMES, startRuntimeServer } from "./runtimes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -22,15 +23,25 @@ const NET_ROUNDS = Number(process.env.BENCH_NET_ROUNDS ?? 3);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const runs = (part) => ONLY === null || ONLY.has(part);
 
-export const ECHO = { connections: 100, messages: 2_000, size: 64 };
+/** The echo loads, the same on every runtime: small and large messages, text and binary. */
+export const ECHO_LOADS = [
+  { name: "text 64 B", opcode: 1, size: 64, connections: 50, messages: 2_000, window: 200 },
+  { name: "binary 64 B", opcode: 2, size: 64, connections: 50, messages: 2_000, window: 200 },
+  { name: "text 16 KiB", opcode: 1, size: 16 * 1024, connections: 50, messages: 200, window: 10 },
+  { name: "binary 16 KiB", opcode: 2, size: 16 * 1024, connections: 50, messages: 200, window: 10 },
+];
 export const HANDSHAKES = { count: 1_000, concurrency: 50 };
 export const IDLE = { count: 10_000 };
 
 if (!wsUsesBufferUtil()) throw new Error("bufferutil is not installed: the native ws figures would be wrong");
+if (fastPaths.unmask === null) throw new Error("wsdriver's Node entry did not install bufferutil: its accelerated figures would be wrong");
 
-/** The pure JavaScript ws, in a child with WS_NO_BUFFER_UTIL=1, behind the same call shape. */
+/**
+ * The pure JavaScript ws and our pure core, in a child with WS_NO_BUFFER_UTIL=1 and
+ * WSDRIVER_NO_FAST_PATHS=1, behind the same call shape.
+ */
 function startPureWs() {
-  const child = fork(join(here, "worker.mjs"), [], { env: { ...process.env, WS_NO_BUFFER_UTIL: "1" } });
+  const child = fork(join(here, "worker.mjs"), [], { env: { ...process.env, WS_NO_BUFFER_UTIL: "1", WSDRIVER_NO_FAST_PATHS: "1" } });
   const ask = (task) => new Promise((resolve, reject) => {
     child.once("message", (reply) => (reply.ok ? resolve(reply.result) : reject(new Error(reply.error))));
     child.send(task);
@@ -51,13 +62,16 @@ async function interleaved(names, rounds, run) {
   return Object.fromEntries(names.map((name) => [name, median(samples[name])]));
 }
 
+/** The names run in the pure child, and what they run there. */
+const PURE = { "wsdriver-pure": "wsdriver", "ws-js": "ws" };
+
 async function parsing(pureWs) {
   const rows = [];
   for (const [index, workload] of PARSE_WORKLOADS.entries()) {
     log(`parse: ${workload.name}`);
     const input = buildInput(workload);
     const baselines = { memcpy: [], unmask: [], nativeUnmask: [], zeroFilled: [], uninitialised: [] };
-    const medians = await interleaved(["wsdriver", "ws", "ws-js", "websocket-driver", "baselines"], ROUNDS, async (name) => {
+    const medians = await interleaved(["wsdriver", "wsdriver-pure", "ws", "ws-js", "websocket-driver", "baselines"], ROUNDS, async (name) => {
       if (name === "baselines") {
         const b = runBaselines(input, workload);
         baselines.memcpy.push(b.bytes / b.memcpy);
@@ -67,8 +81,8 @@ async function parsing(pureWs) {
         baselines.uninitialised.push(b.payloadBytes / b.uninitialised);
         return 0;
       }
-      const result = name === "ws-js"
-        ? await pureWs.ask({ type: "parse", impl: "ws", workload: index })
+      const result = name in PURE
+        ? await pureWs.ask({ type: "parse", impl: PURE[name], workload: index })
         : runParser(name, workload, input);
       return result.bytes / result.seconds;
     });
@@ -88,9 +102,9 @@ async function framing(pureWs) {
     for (const [index, workload] of FRAME_WORKLOADS.entries()) {
       log(`frame (${masked ? "client, masked" : "server"}): ${workload.name}`);
       const messages = buildMessages(workload);
-      const rates = await interleaved(["wsdriver", "ws", "ws-js", "websocket-driver"], ROUNDS, async (name) => {
-        const result = name === "ws-js"
-          ? await pureWs.ask({ type: "frame", impl: "ws", workload: index, masked })
+      const rates = await interleaved(["wsdriver", "wsdriver-pure", "ws", "ws-js", "websocket-driver"], ROUNDS, async (name) => {
+        const result = name in PURE
+          ? await pureWs.ask({ type: "frame", impl: PURE[name], workload: index, masked })
           : await runFramer(name, workload, messages, masked);
         return result.messages / result.seconds;
       });
@@ -128,11 +142,14 @@ async function network() {
     const names = Object.keys(servers);
     const result = {};
     if (runs("echo")) {
-      log(`echo: ${ECHO.connections} connections × ${ECHO.messages} messages of ${ECHO.size} B`);
-      result.echo = await interleaved(names, NET_ROUNDS, async (name) => {
-        const run = await echo(servers[name].port, ECHO);
-        return run.messages / run.seconds;
-      });
+      result.echo = {};
+      for (const load of ECHO_LOADS) {
+        log(`echo (Node): ${load.connections} connections × ${load.messages} messages, ${load.name}`);
+        result.echo[load.name] = await interleaved(names, NET_ROUNDS, async (name) => {
+          const run = await echo(servers[name].port, load);
+          return run.messages / run.seconds;
+        });
+      }
     }
     if (runs("handshake")) {
       log(`handshakes: ${HANDSHAKES.count} at ${HANDSHAKES.concurrency} at a time`);
@@ -170,8 +187,31 @@ async function network() {
   }
 }
 
+/** Deno and Bun: ours through each runtime's adapter against the runtime's own server, same loads. */
+async function runtimes() {
+  const result = {};
+  for (const runtime of Object.keys(RUNTIMES)) {
+    const servers = {};
+    try {
+      for (const kind of ["wsdriver", "native"]) servers[kind] = await startRuntimeServer(runtime, kind);
+      const figures = { version: RUNTIMES[runtime].version(), echo: {} };
+      for (const load of ECHO_LOADS) {
+        log(`echo (${RUNTIMES[runtime].title}): ${load.connections} connections × ${load.messages} messages, ${load.name}`);
+        figures.echo[load.name] = await interleaved(Object.keys(servers), NET_ROUNDS, async (kind) => {
+          const run = await echo(servers[kind].port, load);
+          return run.messages / run.seconds;
+        });
+      }
+      result[runtime] = figures;
+    } finally {
+      for (const server of Object.values(servers)) await server.close();
+    }
+  }
+  return result;
+}
+
 const started = Date.now();
-const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echo: ECHO, handshakes: HANDSHAKES, idle: IDLE };
+const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echoLoads: ECHO_LOADS, handshakes: HANDSHAKES, idle: IDLE };
 const pureWs = startPureWs();
 try {
   if (runs("parse")) results.parse = await parsing(pureWs);
@@ -180,6 +220,7 @@ try {
   pureWs.close();
 }
 if (runs("echo") || runs("handshake") || runs("heap")) results.network = await network();
+if (runs("runtimes")) results.runtimes = await runtimes();
 results.seconds = (Date.now() - started) / 1000;
 
 const markdown = renderMarkdown(results);

@@ -40,14 +40,19 @@ export function drop(socket) {
 }
 
 /**
- * `connections` sockets each send `messages` text messages of `size` bytes and wait for every echo;
+ * `connections` sockets each send `messages` messages of `size` bytes (text, or binary with
+ * `opcode` 2) and wait for every echo;
  * at most `window` messages per socket are in flight. Resolves with the seconds from the first
  * write to the last echoed byte (handshakes excluded).
  */
 export async function echo(port, { connections = 100, messages = 10_000, size = 64, window = 200, opcode = 1, timeoutMs = 120_000 } = {}) {
-  const batch = 50;
+  // Frames are written `batch` at a time, as one chunk.
+  const batch = Math.min(50, window);
   const frames = [];
-  for (let i = 0; i < batch; i++) frames.push(frameBytes(opcode, Buffer.from(asciiText(size, i + 1), "latin1"), randomBytes(4, i + 7)));
+  for (let i = 0; i < batch; i++) {
+    const payload = opcode === 1 ? Buffer.from(asciiText(size, i + 1), "latin1") : randomBytes(size, i + 1);
+    frames.push(frameBytes(opcode, payload, randomBytes(4, i + 7)));
+  }
   const block = Buffer.concat(frames);
   const echoFrame = (size < 126 ? 2 : size < 0x10000 ? 4 : 10) + size;
   const sockets = [];

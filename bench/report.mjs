@@ -2,8 +2,15 @@
 // ratios (docs/benchmarks.svg).
 import { formatRate, formatRatio } from "./common.mjs";
 
-const PEERS = ["wsdriver", "ws", "ws-js", "websocket-driver"];
-const PEER_NAMES = { wsdriver: "wsdriver", ws: "ws + bufferutil", "ws-js": "ws, pure JS", "websocket-driver": "websocket-driver" };
+const PEERS = ["wsdriver", "wsdriver-pure", "ws", "ws-js", "websocket-driver"];
+const PEER_NAMES = {
+  wsdriver: "wsdriver (Node entry)", "wsdriver-pure": "wsdriver, pure core", ws: "ws + bufferutil", "ws-js": "ws, pure JS", "websocket-driver": "websocket-driver",
+};
+/** The pure core against the pure JavaScript ws: at least twice as fast at every size. */
+const PURE_GOAL = 2.0;
+/** Goals against each runtime's own server, by message size. */
+const RUNTIME_GOALS = { deno: { small: 1.0, large: 1.0 }, bun: { small: 0.7, large: 1.0 } };
+const isLarge = (name) => name.includes("KiB");
 const SMALL = (name) => name.startsWith("text 16") || name.startsWith("binary 1 KiB");
 
 function mb(bytesPerSecond) {
@@ -28,6 +35,10 @@ export function ratios(results) {
     rows.push({ group: "parse", label: `parse ${row.name}`, value: row.rates.wsdriver / row.rates.ws, goal });
   }
   for (const row of results.parse ?? []) {
+    if (!row.rates["wsdriver-pure"]) continue;
+    rows.push({ group: "pure", label: `parse ${row.name}, pure ÷ ws pure JS`, value: row.rates["wsdriver-pure"] / row.rates["ws-js"], goal: PURE_GOAL });
+  }
+  for (const row of results.parse ?? []) {
     rows.push({ group: "unmask", label: `unmask ÷ memcpy, ${row.name}`, value: row.unmask / row.memcpy, goal: 0.25 });
   }
   for (const row of results.frame ?? []) {
@@ -35,10 +46,20 @@ export function ratios(results) {
     const side = row.masked ? "client" : "server";
     rows.push({ group: "frame", label: `frame (${side}) ${row.name}`, value: row.rates.wsdriver / row.rates.ws, goal });
   }
+  for (const row of results.frame ?? []) {
+    if (!row.rates["wsdriver-pure"]) continue;
+    const side = row.masked ? "client" : "server";
+    rows.push({ group: "pure", label: `frame (${side}) ${row.name}, pure ÷ ws pure JS`, value: row.rates["wsdriver-pure"] / row.rates["ws-js"], goal: PURE_GOAL });
+  }
   const net = results.network ?? {};
-  if (net.echo) {
-    rows.push({ group: "echo", label: "echo, node:net, corked per chunk", value: net.echo.wsdriver / net.echo.ws, goal: 1.0 });
-    rows.push({ group: "echo", label: "echo, wsdriver/node adapter", value: net.echo["wsdriver-node"] / net.echo.ws, goal: 1.0 });
+  for (const [load, rates] of Object.entries(net.echo ?? {})) {
+    rows.push({ group: "echo", label: `echo Node ${load}, wsdriver/node ÷ ws`, value: rates["wsdriver-node"] / rates.ws, goal: 1.0 });
+  }
+  for (const [runtime, figures] of Object.entries(results.runtimes ?? {})) {
+    for (const [load, rates] of Object.entries(figures.echo)) {
+      const goal = RUNTIME_GOALS[runtime]?.[isLarge(load) ? "large" : "small"] ?? null;
+      rows.push({ group: runtime, label: `echo ${runtime === "deno" ? "Deno" : "Bun"} ${load}, ÷ its own server`, value: rates.wsdriver / rates.native, goal });
+    }
   }
   if (net.handshakes) {
     rows.push({ group: "handshake", label: "handshakes, node:net (Driver.server)", value: net.handshakes.wsdriver / net.handshakes.ws, goal: null });
@@ -58,7 +79,17 @@ export function renderMarkdown(results) {
   out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, ${m.platform}`);
   out.push(`- Node ${m.node}; run on ${results.date.slice(0, 10)}, took ${Math.round(results.seconds)} s`);
   out.push("- Peers: `ws` with `bufferutil` (native masking), `ws` pure JavaScript (`WS_NO_BUFFER_UTIL=1`, in a child");
-  out.push("  process), `websocket-driver`. wsdriver is pure TypeScript, built to `dist/`.", "");
+  out.push("  process), `websocket-driver`. wsdriver is built to `dist/` and loaded through its Node entry, as");
+  out.push("  `import \"wsdriver\"` loads it on Node: the core with Node's fast paths (bufferutil's native masking,");
+  out.push("  uninitialised buffers). \"wsdriver, pure core\" is the same build with `WSDRIVER_NO_FAST_PATHS=1`, in the");
+  out.push("  child that runs the pure ws: the core as Deno, Bun and browsers run it. Compare each with the peer in");
+  out.push("  its own process (Node entry ÷ ws + bufferutil, pure core ÷ pure ws): figures from the two processes");
+  out.push("  differ by more than the code does on this shared machine.");
+  if (results.runtimes) {
+    const versions = Object.entries(results.runtimes).map(([runtime, figures]) => `${runtime === "deno" ? "Deno" : "Bun"} ${figures.version}`);
+    out.push(`- Other runtimes: ${versions.join(", ")} (the \`deno\` and \`bun\` npm packages' binaries).`);
+  }
+  out.push("");
   out.push("![Ratios of wsdriver to ws + bufferutil](benchmarks.svg)", "");
 
   if (results.parse) {
@@ -66,15 +97,16 @@ export function renderMarkdown(results) {
     out.push("A server reads masked client frames fed in 64 KiB chunks and emits one message event per frame. Every parser");
     out.push("gets a fresh copy of the input for every run (parsers unmask in place). MB/s counts the bytes on the wire.");
     out.push("ws hands text to its user as a `Buffer`; wsdriver decodes it to a `string`, and the figure includes that.", "");
-    out.push(`| frames | ${PEERS.map((p) => PEER_NAMES[p]).join(" | ")} | wsdriver ÷ ws + bufferutil | goal |`);
-    out.push(`|---|${PEERS.map(() => "---:").join("|")}|---:|---|`);
+    out.push(`| frames | ${PEERS.map((p) => PEER_NAMES[p]).join(" | ")} | wsdriver ÷ ws + bufferutil | goal | pure ÷ ws pure JS | goal |`);
+    out.push(`|---|${PEERS.map(() => "---:").join("|")}|---:|---|---:|---|`);
     for (const row of results.parse) {
       const ratio = row.rates.wsdriver / row.rates.ws;
+      const pure = row.rates["wsdriver-pure"] / row.rates["ws-js"];
       const goal = SMALL(row.name) ? 1.5 : 1.0;
       const cells = PEERS.map((p) => `${mb(row.rates[p])}${SMALL(row.name) ? ` (${formatRate(row.rates[p] * row.messages / row.bytes)} msg/s)` : ""}`);
-      out.push(`| ${row.name} | ${cells.join(" | ")} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} |`);
+      out.push(`| ${row.name} | ${cells.join(" | ")} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} | ${formatRatio(pure)} | ≥ ${PURE_GOAL.toFixed(1)}×, ${verdict(pure, PURE_GOAL)} |`);
     }
-    out.push("", "Unmasking (RFC 6455 §5.3) on the same bytes, against a plain copy of them and against bufferutil's native unmasking:", "");
+    out.push("", "Unmasking (RFC 6455 §5.3) on the same bytes, against a plain copy of them and against bufferutil's native unmasking;", "wsdriver's figure is its pure unmasking (what the core uses where no runtime lends native code):", "");
     out.push("| input | memcpy | wsdriver unmask | unmask ÷ memcpy | goal | bufferutil unmask | wsdriver ÷ bufferutil |");
     out.push("|---|---:|---:|---:|---|---:|---:|");
     for (const row of results.parse) {
@@ -90,13 +122,12 @@ export function renderMarkdown(results) {
     }
     const large = results.parse.find((row) => row.name.startsWith("binary 64 KiB"));
     if (large) {
-      out.push("", `Where the large-payload gap comes from. ws + bufferutil unmasks with native vector code and takes message`);
-      out.push(`buffers uninitialised; the core uses neither, so that it runs unchanged on Deno and Bun. On 64 KiB frames in`);
-      out.push(`this run our unmasking ran at ${gb(large.unmask)} against bufferutil's ${gb(large.nativeUnmask)}, and a zero-filled`);
-      out.push(`buffer per message at ${gb(large.zeroFilled)} against ${gb(large.uninitialised)} uninitialised. A frame that`);
-      out.push("spans input chunks must be joined into a buffer of its own, and a client must mask a copy of a payload");
+      out.push("", `Why the Node entry lends the core native masking and uninitialised buffers (\`lib/node/fast-paths.ts\`): on`);
+      out.push(`64 KiB frames in this run the pure unmasking ran at ${gb(large.unmask)} against bufferutil's ${gb(large.nativeUnmask)},`);
+      out.push(`and a zero-filled buffer per message at ${gb(large.zeroFilled)} against ${gb(large.uninitialised)} uninitialised. A frame`);
+      out.push("that spans input chunks must be joined into a buffer of its own, and a client must mask a copy of a payload");
       out.push("(the caller's bytes are not its to change), so large messages pay both, where small ones are unmasked in");
-      out.push("place as views of the input and framed into shared slabs.");
+      out.push("place as views of the input and framed into shared slabs. The pure core keeps both pure paths.");
     }
     out.push("");
   }
@@ -106,13 +137,14 @@ export function renderMarkdown(results) {
     out.push("`text`/`binary` in, frame bytes out to a `write` that counts them; the client masks with a fresh key per frame.");
     out.push("ws leaves a string for the socket to encode, so the counting sink encodes strings: every implementation pays");
     out.push("for the same bytes. Messages per second:", "");
-    out.push(`| messages | side | ${PEERS.map((p) => PEER_NAMES[p]).join(" | ")} | wsdriver ÷ ws + bufferutil | goal |`);
-    out.push(`|---|---|${PEERS.map(() => "---:").join("|")}|---:|---|`);
+    out.push(`| messages | side | ${PEERS.map((p) => PEER_NAMES[p]).join(" | ")} | wsdriver ÷ ws + bufferutil | goal | pure ÷ ws pure JS | goal |`);
+    out.push(`|---|---|${PEERS.map(() => "---:").join("|")}|---:|---|---:|---|`);
     for (const row of results.frame) {
       const ratio = row.rates.wsdriver / row.rates.ws;
+      const pure = row.rates["wsdriver-pure"] / row.rates["ws-js"];
       const goal = SMALL(row.name) ? 1.5 : 1.0;
       const cells = PEERS.map((p) => formatRate(row.rates[p]));
-      out.push(`| ${row.name} | ${row.masked ? "client (masked)" : "server"} | ${cells.join(" | ")} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} |`);
+      out.push(`| ${row.name} | ${row.masked ? "client (masked)" : "server"} | ${cells.join(" | ")} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} | ${formatRatio(pure)} | ≥ ${PURE_GOAL.toFixed(1)}×, ${verdict(pure, PURE_GOAL)} |`);
     }
     out.push("");
   }
@@ -133,16 +165,28 @@ export function renderMarkdown(results) {
     out.push("than closures of its own (`bench/server.mjs`). The second is the shipped Node adapter as it is, which does the");
     out.push("same for its users (it corks the socket around each `parse` and until the end of a tick for other writes);");
     out.push("ws writes each frame as it goes.", "");
-    out.push(`| server | echo, msg/s | ÷ ws | handshakes/s | ÷ ws | idle heap per connection | idle, after a message each way |`);
-    out.push("|---|---:|---:|---:|---:|---:|---:|");
     const bytes = (value) => (value ? `${value.toFixed(0)} B` : "–");
-    for (const [key, label] of servers) {
-      const echoRate = net.echo?.[key], hs = net.handshakes?.[key];
-      out.push(`| ${label} | ${echoRate ? formatRate(echoRate) : "–"} | ${echoRate ? formatRatio(echoRate / net.echo.ws) : "–"} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${bytes(net.idle?.[key])} | ${bytes(net.idleAfterMessage?.[key])} |`);
+    const loads = Object.keys(net.echo ?? {});
+    if (loads.length > 0) {
+      out.push("Echo, messages per second (÷ ws + bufferutil in the same run):", "");
+      out.push(`| server | ${loads.join(" | ")} |`);
+      out.push(`|---|${loads.map(() => "---:").join("|")}|`);
+      for (const [key, label] of servers) {
+        out.push(`| ${label} | ${loads.map((load) => `${formatRate(net.echo[load][key])} (${formatRatio(net.echo[load][key] / net.echo[load].ws)})`).join(" | ")} |`);
+      }
+      out.push("");
     }
-    out.push("");
-    out.push(`- Echo: ${results.echo.connections} connections × ${results.echo.messages} text messages of ${results.echo.size} B, at most 200 in flight per`);
-    out.push("  connection; the rate counts echoed messages from the first write to the last echoed byte. Goal: wsdriver ≥ 1.0× ws.");
+    if (net.handshakes || net.idle) {
+      out.push(`| server | handshakes/s | ÷ ws | idle heap per connection | idle, after a message each way |`);
+      out.push("|---|---:|---:|---:|---:|");
+      for (const [key, label] of servers) {
+        const hs = net.handshakes?.[key];
+        out.push(`| ${label} | ${hs ? hs.toFixed(0) : "–"} | ${hs ? formatRatio(hs / net.handshakes.ws) : "–"} | ${bytes(net.idle?.[key])} | ${bytes(net.idleAfterMessage?.[key])} |`);
+      }
+      out.push("");
+    }
+    out.push(`- Echo: ${echoLoadsText(results.echoLoads)}; the rate counts echoed messages from the first write to the`);
+    out.push("  last echoed byte. Goal: the Node adapter ≥ 1.0× ws in every column.");
     out.push(`- Handshakes: ${results.handshakes.count} connections, ${results.handshakes.concurrency} at a time, each dropped once the 101 arrives.`);
     out.push(`- Idle heap: \`heapUsed\` after a full GC (\`--expose-gc\`) in the server process, with ${results.idle.count} open idle connections`);
     out.push("  less with none, divided by the count. It includes Node's own per-socket objects, the same for every server.");
@@ -163,8 +207,35 @@ export function renderMarkdown(results) {
     }
     out.push("");
   }
-  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 5 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "```", "");
+  if (results.runtimes) {
+    out.push("## Deno and Bun", "");
+    out.push("The same load generator (Node, `bench/load.mjs`) against ours through the runtime's adapter and against the");
+    out.push("server that runtime's users already have, each in a child process of that runtime (`bench/runtimes/`), with");
+    out.push("the same echo loads as above. Messages per second, and ours ÷ theirs:", "");
+    for (const [runtime, figures] of Object.entries(results.runtimes)) {
+      const info = RUNTIME_LABELS[runtime];
+      out.push(`### ${info.title} ${figures.version}`, "");
+      out.push(`| load | wsdriver: ${info.ours} | ${info.peer} | ÷ | goal |`);
+      out.push("|---|---:|---:|---:|---|");
+      for (const [load, rates] of Object.entries(figures.echo)) {
+        const ratio = rates.wsdriver / rates.native;
+        const goal = RUNTIME_GOALS[runtime][isLarge(load) ? "large" : "small"];
+        out.push(`| ${load} | ${formatRate(rates.wsdriver)} | ${formatRate(rates.native)} | ${formatRatio(ratio)} | ≥ ${goal.toFixed(1)}×, ${verdict(ratio, goal)} |`);
+      }
+      out.push("");
+    }
+  }
+  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 10 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "BENCH_ONLY=runtimes npm run bench     # Deno and Bun only", "```", "");
   return out.join("\n");
+}
+
+const RUNTIME_LABELS = {
+  deno: { title: "Deno", ours: "`wsdriver/deno` `accept` on `Deno.listen`", peer: "`Deno.serve` + `Deno.upgradeWebSocket`" },
+  bun: { title: "Bun", ours: "`wsdriver/bun` `serverHandlers` on `Bun.listen`", peer: "`Bun.serve` websocket (uWebSockets)" },
+};
+
+function echoLoadsText(loads) {
+  return loads.map((l) => `${l.name}: ${l.connections} connections × ${l.messages} messages, at most ${l.window} in flight each`).join("; ");
 }
 
 function escapeXml(text) {
@@ -174,16 +245,16 @@ function escapeXml(text) {
 /** A horizontal bar per ratio, a line at 1.0 (parity with ws + bufferutil) and a tick at each goal. */
 export function renderSvg(results) {
   const rows = ratios(results);
-  const labelWidth = 330, plotWidth = 460, rowHeight = 22, top = 56, left = labelWidth + 10;
+  const labelWidth = 400, plotWidth = 460, rowHeight = 22, top = 56, left = labelWidth + 10;
   const max = Math.max(2, Math.ceil(Math.max(...rows.map((r) => r.value)) * 2) / 2);
   const x = (v) => left + (v / max) * plotWidth;
   const height = top + rows.length * rowHeight + 40;
   const width = left + plotWidth + 90;
-  const colors = { parse: "#2f6fb0", unmask: "#7a5cb8", frame: "#2e8b57", echo: "#c47a1c", handshake: "#8a8a8a" };
+  const colors = { parse: "#2f6fb0", pure: "#6fa8dc", unmask: "#7a5cb8", frame: "#2e8b57", echo: "#c47a1c", deno: "#3b3b3b", bun: "#d4a017", handshake: "#8a8a8a" };
   const svg = [];
   svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   svg.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  svg.push(`<text x="10" y="20" font-size="15" font-weight="bold">wsdriver ÷ ws + bufferutil (unmasking: ÷ memcpy), median of rounds</text>`);
+  svg.push(`<text x="10" y="20" font-size="15" font-weight="bold">wsdriver ÷ ws + bufferutil (pure core ÷ pure ws; unmasking ÷ memcpy; Deno, Bun ÷ their servers)</text>`);
   svg.push(`<text x="10" y="38" fill="#555">${escapeXml(`${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}, ${results.date.slice(0, 10)}. Tick: goal. Dashed: 1.0×.`)}</text>`);
   for (let v = 0; v <= max; v += 0.5) {
     svg.push(`<line x1="${x(v)}" y1="${top - 4}" x2="${x(v)}" y2="${top + rows.length * rowHeight}" stroke="#eee"/>`);

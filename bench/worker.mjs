@@ -1,5 +1,6 @@
-// A child process that runs parse and framing runs on request, for the pure JavaScript ws (started
-// with WS_NO_BUFFER_UTIL=1): the parent interleaves its rounds with the in-process ones.
+// A child process that runs parse and framing runs on request, for the pure JavaScript ws and our
+// pure core (started with WS_NO_BUFFER_UTIL=1 and WSDRIVER_NO_FAST_PATHS=1): the parent interleaves
+// its rounds with the in-process ones.
 import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
 import { buildInput, PARSE_WORKLOADS, runParser } from "./parse.mjs";
 

@@ -16,6 +16,13 @@ rmSync(staging, { recursive: true, force: true });
 try {
   tsc("tsconfig.build.json", `${staging}/esm`);
   tsc("tsconfig.cjs.json", `${staging}/cjs`);
+  // lib/node/require.ts is CommonJS's own require; an ES module finds its package by its URL.
+  writeFileSync(`${staging}/esm/node/require.js`, [
+    "// Written by scripts/build.mjs: the ES module form of lib/node/require.ts.",
+    'import { createRequire } from "node:module";',
+    "export const packageRequire = createRequire(import.meta.url);",
+    "",
+  ].join("\n"));
   mkdirSync(`${staging}/esm`, { recursive: true });
   writeFileSync(`${staging}/esm/package.json`, JSON.stringify({ type: "module" }) + "\n");
   writeFileSync(`${staging}/cjs/package.json`, JSON.stringify({ type: "commonjs" }) + "\n");

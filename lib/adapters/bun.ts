@@ -21,6 +21,7 @@ import mitt from "mitt";
 import { Driver } from "../driver.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+import { BATCH_LIMIT, sendBatch } from "./batch.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
 
 /** The part of a Bun `Socket` the adapter uses. */
@@ -67,9 +68,21 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
   /** The driver has closed: end the socket once it has taken everything queued (the last close frame). */
   private ending = false;
   private waiters: Array<() => void> = [];
+  /**
+   * Chunks written while corked (a chunk being parsed, a frame's header and payload), handed to
+   * the socket together on the last `uncork` (`batch.ts`): a 64 B echo went from 0.08-0.11x
+   * Bun.serve's rate to 0.39-0.75x (text) and 0.60-1.03x (binary), four runs.
+   */
+  private corked: Uint8Array[] | null = null;
+  private corkedBytes = 0;
+  private corks = 0;
 
   constructor(create: (io: DriverIO) => D) {
-    this.driver = create({ write: (chunk) => this.write(chunk) });
+    // The link is the driver's `io`, with no closures of its own per connection. The framer sees
+    // `cork`/`uncork` and writes a large frame's header and payload apart, trusting them to leave
+    // together.
+    const io: DriverIO & { cork(): void; uncork(): void } = this;
+    this.driver = create(io);
     // The closing handshake is over (or the connection failed): end our side of the connection.
     this.driver.on("close", () => {
       this.ending = true;
@@ -78,7 +91,7 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
   }
 
   get bufferedAmount(): number {
-    return this.queued;
+    return this.queued + this.corkedBytes;
   }
 
   get needsDrain(): boolean {
@@ -115,8 +128,37 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
   }
 
   read(data: Uint8Array): void {
-    // The driver unmasks frames in place and may hand out views of the chunk, so it gets its own copy.
-    this.driver.parse(new Uint8Array(data));
+    // The driver unmasks frames in place and may hand out views of the chunk. Bun hands every
+    // `data` call a buffer of its own (copied out of its receive buffer, never reused), so the
+    // chunk is the driver's without a copy of ours.
+    this.cork();
+    try {
+      this.driver.parse(data);
+    } finally {
+      this.uncork();
+    }
+  }
+
+  /** @internal */
+  cork(): void {
+    if (this.corks++ === 0) this.corked = [];
+  }
+
+  /** @internal */
+  uncork(): void {
+    if (--this.corks > 0) return;
+    this.flushCorked();
+    // The driver closed while corked: its last frames have just gone to the socket.
+    this.endIfFlushed();
+  }
+
+  /** Hands what is corked to the socket now, in as few writes as is cheap. */
+  private flushCorked(): void {
+    const corked = this.corked;
+    if (corked === null) return;
+    this.corked = this.corks > 0 ? [] : null;
+    this.corkedBytes = 0;
+    if (corked.length > 0) sendBatch(corked, (chunk) => this.send(chunk));
   }
 
   flush(): void {
@@ -146,7 +188,7 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
    */
   private endIfFlushed(): void {
     const socket = this.socket;
-    if (!this.ending || socket === null || this.closed || this.queue.length > 0) return;
+    if (!this.ending || socket === null || this.closed || this.queue.length > 0 || this.corks > 0) return;
     this.ending = false;
     socket.end();
   }
@@ -164,7 +206,20 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
     this.driver.end();
   }
 
-  private write(chunk: Uint8Array): boolean {
+  /** @internal The driver's `io.write`: gathered while corked, else handed on at once. */
+  write(chunk: Uint8Array): boolean {
+    if (this.closed) return false;
+    const corked = this.corked;
+    if (corked !== null) {
+      corked.push(chunk);
+      this.corkedBytes += chunk.length;
+      if (this.corkedBytes >= BATCH_LIMIT) this.flushCorked();
+      return this.queue.length === 0;
+    }
+    return this.send(chunk);
+  }
+
+  private send(chunk: Uint8Array): boolean {
     if (this.closed) return false;
     if (this.socket && this.queue.length === 0) {
       const taken = this.socket.write(chunk);

@@ -20,6 +20,8 @@ import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { TRANSPORT_CLOSE } from "../base.js";
 import { Driver } from "../driver.js";
+// Node's fast paths (bufferutil, uninitialised buffers) for users who import only this adapter.
+import "../node/fast-paths.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";

@@ -3,6 +3,8 @@
  * `Uint8Array` subclass, so it passes through unchanged.
  */
 
+import { allocBytes } from "./fast-paths.js";
+
 /**
  * Bytes the embedder may hand us: any `Uint8Array` (a Node `Buffer` included), an `ArrayBuffer` or
  * `SharedArrayBuffer`, or any other view (`DataView`, `Uint16Array` …), read as the bytes it spans.
@@ -24,7 +26,8 @@ export function concatBytes(pieces: readonly Uint8Array[], totalLength?: number)
   if (pieces.length === 0) return EMPTY;
   let length = totalLength ?? 0;
   if (totalLength === undefined) for (const piece of pieces) length += piece.length;
-  const out = new Uint8Array(length);
+  // Every byte is written below, so the runtime's uninitialised memory will do.
+  const out = allocBytes(length);
   let offset = 0;
   for (const piece of pieces) {
     out.set(piece, offset);

@@ -8,6 +8,7 @@
  * again by anyone but its caller, so sharing slabs between connections leaks nothing between them;
  * a slab is freed when the last frame cut from it is.
  */
+import { newBuffer } from "./fast-paths.js";
 import { wordView } from "./mask.js";
 
 const SLAB_SIZE = 64 * 1024;
@@ -27,7 +28,7 @@ let used = 0;
  */
 export function allocFrame(length: number, align = 0): Uint8Array {
   const pad = (8 - (align & 7)) & 7;
-  if (length > SLAB_MAX) return new Uint8Array(new ArrayBuffer(pad + length), pad, length);
+  if (length > SLAB_MAX) return new Uint8Array(newBuffer(pad + length), pad, length);
   const start = ((used + 7) & ~7) + pad;
   if (start + length > SLAB_SIZE) {
     slab = new ArrayBuffer(SLAB_SIZE);

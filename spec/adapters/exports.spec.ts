@@ -31,6 +31,33 @@ describe.each(Object.entries(EXPECTED))("%s", (specifier, names) => {
   });
 });
 
+describe("wsdriver on Node: the core with Node's fast paths, through the `node` export condition", () => {
+  // What the core's seam holds once the package's main entry has loaded, seen from the build itself.
+  const probe = (load: string, env: Record<string, string> = {}) => execFileSync(process.execPath, ["--input-type=module", "-e", `
+    ${load}
+    const { fastPaths } = await import("./dist/esm/util/fast-paths.js");
+    console.log(JSON.stringify({ exports: typeof Driver, unmask: fastPaths.unmask !== null, mask: fastPaths.mask !== null, alloc: fastPaths.allocUninitialised !== null }));
+  `], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } }).trim();
+
+  it("import installs bufferutil's masking and uninitialised buffers", () => {
+    expect(JSON.parse(probe(`const { Driver } = await import("wsdriver");`))).toEqual({ exports: "object", unmask: true, mask: true, alloc: true });
+  });
+
+  it("require of the CommonJS build installs them in that build", () => {
+    const code = `const { Driver } = require("wsdriver"); const { fastPaths } = require("./dist/cjs/util/fast-paths.js");
+      console.log(JSON.stringify({ exports: typeof Driver, unmask: fastPaths.unmask !== null, alloc: fastPaths.allocUninitialised !== null }));`;
+    expect(JSON.parse(node(["-e", code]))).toEqual({ exports: "object", unmask: true, alloc: true });
+  });
+
+  it("WSDRIVER_NO_FAST_PATHS=1 leaves the pure core", () => {
+    expect(JSON.parse(probe(`const { Driver } = await import("wsdriver");`, { WSDRIVER_NO_FAST_PATHS: "1" }))).toEqual({ exports: "object", unmask: false, mask: false, alloc: false });
+  });
+
+  it("the build's core entry alone (what non-Node runtimes load) installs nothing", () => {
+    expect(JSON.parse(probe(`const { Driver } = await import("./dist/esm/index.js");`))).toEqual({ exports: "object", unmask: false, mask: false, alloc: false });
+  });
+});
+
 describe("the bin entry", () => {
   it("names bin/wsdriver.mjs, which prints its usage", () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));

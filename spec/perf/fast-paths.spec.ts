@@ -22,7 +22,7 @@ function pattern(length: number, seed: number): Uint8Array {
 }
 
 const KEY = Uint8Array.from([0x37, 0xfa, 0x21, 0x3d]);
-const LENGTHS = [0, 1, 3, 4, 5, 31, 63, 64, 65, 67, 100, 128, 255, 1025];
+const LENGTHS = [0, 1, 3, 4, 5, 31, 63, 64, 65, 67, 100, 128, 255, 511, 512, 513, 1025, 4099];
 
 describe("RFC 6455 §5.3: word-at-a-time unmasking equals the byte-by-byte rule", () => {
   it("in place, for every start alignment, key offset and a range of lengths", () => {
