@@ -9,7 +9,7 @@
  * boundary, for the word loop), because the caller's bytes are not ours to change.
  */
 import { maskPackedInto, maskRange } from "../util/mask.js";
-import { MaskingKeySource } from "../util/random.js";
+import { MASKING_KEYS, MaskingKeySource, type MaskingKeys } from "../util/random.js";
 import { SLAB_MAX, allocFrame, wordsFor } from "../util/slab.js";
 
 export interface FrameWriter {
@@ -40,11 +40,11 @@ const ASCII_PROBE = 64;
 const encoder = new TextEncoder();
 
 export class Framer {
-  private readonly keys: MaskingKeySource | null;
+  private readonly keys: MaskingKeys | null;
   private readonly splitThreshold: number;
 
   constructor(private readonly io: FrameWriter, private readonly masked: boolean) {
-    this.keys = masked ? new MaskingKeySource() : null;
+    this.keys = masked ? (io as { [MASKING_KEYS]?: MaskingKeys })[MASKING_KEYS] ?? new MaskingKeySource() : null;
     this.splitThreshold = isCorkable(io) ? CORKED_SPLIT_THRESHOLD : SPLIT_THRESHOLD;
   }
 

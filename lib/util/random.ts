@@ -7,6 +7,19 @@ export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Where a client's masking keys come from: four bytes into `target` at `at`, returned packed, first byte highest. */
+export interface MaskingKeys {
+  next(target: Uint8Array, at: number): number;
+}
+
+/**
+ * An `io` that carries a `MaskingKeys` under this symbol has its client frames masked with those
+ * keys instead of fresh random ones. Only the testing kit (`wsdriver/testing`) sets it, so that
+ * expected bytes can be written out; RFC 6455 §10.3 forbids predictable keys on a real connection.
+ * A registered symbol, so the ES module and CommonJS builds agree on it.
+ */
+export const MASKING_KEYS: unique symbol = Symbol.for("wsdriver.testing.maskingKeys");
+
 /** The first pool a client draws keys from: 16 keys, for a connection that sends a few messages. */
 const FIRST_POOL = 64;
 /**
@@ -23,7 +36,7 @@ const LARGEST_POOL = 4096;
  * used up: every key is still fresh and unpredictable, and no state is shared between connections.
  * The pool doubles on each refill up to 4 KiB, so a client that sends little holds little.
  */
-export class MaskingKeySource {
+export class MaskingKeySource implements MaskingKeys {
   private pool: Uint8Array = new Uint8Array(0);
   private offset = 0;
 
