@@ -47,7 +47,7 @@ const sorted = (names: Iterable<string>): string[] => [...new Set(names)].sort()
 
 beforeAll(() => {
   program = ts.createProgram(
-    ["lib/index.ts", "lib/adapters/node.ts", "lib/adapters/node-proxy.ts"].map((file) => join(ROOT, file)),
+    ["lib/index.ts", "lib/adapters/node.ts", "lib/adapters/node-proxy.ts", "lib/testing/index.ts"].map((file) => join(ROOT, file)),
     {
       target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
       strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")],
@@ -155,6 +155,10 @@ describe("the names in the docs' tables and lists are lib/'s", () => {
     const named = [...sentence![1]!.matchAll(/`(\w+)`/g)].map((match) => match[1]!);
     const { serverHandlers } = await import("../../lib/adapters/bun");
     expect(sorted(named)).toEqual(sorted(Object.keys(serverHandlers({}, () => {}))));
+  });
+
+  it("testing.md's pair options are PairOptions'", () => {
+    expect(sorted(tableNames("docs/testing.md", "### In-memory connections"))).toEqual(members("lib/testing/index.ts", "PairOptions"));
   });
 
   it("proxy.md's connectThroughProxy options are ProxiedClientOptions' (the rest: ClientOptions')", () => {

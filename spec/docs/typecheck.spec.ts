@@ -3,8 +3,8 @@
  * installs it: `wsdriver`, `wsdriver/node` … resolve through the `exports` of package.json to
  * dist/esm/*.d.ts (a scratch project whose node_modules/wsdriver links to this checkout).
  * A block marked `<!-- fragment: a, b -->` gets a declaration of each name listed (FREE_NAMES);
- * the Deno and Bun runtimes' own globals get the small declarations below, since their type
- * definitions are not installed.
+ * the Deno and Bun runtimes' own globals (and `bun:test`) get the small declarations below, since
+ * their type definitions are not installed.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,12 +49,21 @@ declare global {
     }
     interface Listener extends AsyncIterable<Conn> { readonly addr: { port: number } }
     function listen(options: { hostname?: string; port: number }): Listener;
+    function test(name: string, fn: () => void | Promise<void>): void;
   }
   const Bun: {
     listen<T>(options: { hostname?: string; port: number; socket: T; tls?: unknown }): { port: number; stop(): void };
   };
 }
 export {};
+`;
+
+/** The part of bun:test the docs use (testing.md). */
+const BUN_TEST = `
+declare module "bun:test" {
+  export function test(name: string, fn: () => void | Promise<void>): void;
+  export const expect: typeof import("@jest/globals").expect;
+}
 `;
 
 const blocks = allBlocks().filter((block) => block.lang === "ts" || block.lang === "js");
@@ -79,13 +88,17 @@ describe("the docs' TypeScript blocks compile against the built package", () => 
     mkdirSync(join(dir, "node_modules"));
     symlinkSync(ROOT, join(dir, "node_modules/wsdriver"), "dir");
     writeFileSync(join(dir, "runtime-globals.d.ts"), RUNTIME_GLOBALS);
+    writeFileSync(join(dir, "bun-test.d.ts"), BUN_TEST);
+    // testing.md's jest example imports @jest/globals, which a jest project has installed.
+    mkdirSync(join(dir, "node_modules/@jest"));
+    symlinkSync(join(ROOT, "node_modules/@jest/globals"), join(dir, "node_modules/@jest/globals"), "dir");
     const names = new Map<string, Block>();
     blocks.forEach((block, index) => {
       if (block.skip) return;
       names.set(join(dir, `block-${index}.${block.lang === "js" ? "mjs" : "mts"}`), block);
     });
     for (const [name, block] of names) writeFileSync(name, source(block));
-    const program = ts.createProgram([join(dir, "runtime-globals.d.ts"), ...names.keys()], {
+    const program = ts.createProgram([join(dir, "runtime-globals.d.ts"), join(dir, "bun-test.d.ts"), ...names.keys()], {
       target: ts.ScriptTarget.ES2022,
       lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
       module: ts.ModuleKind.ESNext,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 export const ROOT = join(__dirname, "../..");
 
 const built = (): boolean => existsSync(join(ROOT, "dist/esm/index.js")) && existsSync(join(ROOT, "dist/esm/adapters/node.js"))
+  && existsSync(join(ROOT, "dist/esm/testing/index.js"))
   && existsSync(join(ROOT, "dist/cjs/adapters/node.js"));
 
 /**
