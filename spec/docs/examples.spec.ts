@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
-import { Driver, type Extension } from "../../lib/index";
+import type { Extension } from "../../lib/index";
+import { decodeFrames, pair } from "../../lib/testing";
 import { startDemo } from "../demo/start";
 import { CERT_FILE, type Peer, type ProxyProcess, startProxy, startWsServer } from "../proxy/peers";
 import { ensureBuilt } from "../support/build";
@@ -99,33 +100,22 @@ describe("extensions.md's x-reverse extension, as written", () => {
     });
     const reverse = exports.reverse!;
 
-    const wire: Uint8Array[] = [];
-    const received: Array<string | Uint8Array> = [];
-    const server = Driver.server({ write: (bytes) => client.parse(bytes.slice()) });
-    const client = Driver.client("ws://localhost/", { write: (bytes) => { wire.push(bytes.slice()); server.parse(bytes.slice()); } });
+    const { client, server, clientEvents, serverEvents, toServer } = pair({ open: false });
     expect(server.addExtension(reverse)).toBe(true);
     expect(client.addExtension(reverse)).toBe(true);
-    server.on("connect", () => server.start());
-    server.on("message", ({ data }) => received.push(data));
-    const errors: Error[] = [];
-    server.on("error", (error) => errors.push(error));
-    client.on("error", (error) => errors.push(error));
     client.start();
     expect(client.headers["sec-websocket-extensions"]).toBe("x-reverse");
 
     const text = "héllo wörld €𝄞";
-    wire.length = 0;
+    toServer.take();
     client.text(text);
     client.binary(new Uint8Array([1, 2, 3]));
-    expect(errors).toEqual([]);
-    expect(received).toEqual([text, new Uint8Array([1, 2, 3])]);
+    expect([...clientEvents.errors, ...serverEvents.errors]).toEqual([]);
+    expect(serverEvents.messages).toEqual([text, new Uint8Array([1, 2, 3])]);
     // RFC 6455 §5.2: FIN, RSV1 and the opcode; the masked payload, unmasked, is the UTF-8 reversed.
-    const frame = wire[0]!;
-    expect(frame[0]).toBe(0x80 | 0x40 | 0x1);
-    const length = frame[1]! & 0x7f;
-    const key = frame.subarray(2, 6);
-    const payload = frame.subarray(6, 6 + length).map((byte, index) => byte ^ key[index % 4]!);
-    expect([...payload]).toEqual([...new TextEncoder().encode(text)].reverse());
+    const [frame] = decodeFrames(toServer.take());
+    expect(frame).toMatchObject({ fin: true, rsv: 0x40, opcode: 1, masked: true });
+    expect([...frame!.payload]).toEqual([...new TextEncoder().encode(text)].reverse());
   });
 });
 

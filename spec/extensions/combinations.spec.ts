@@ -5,9 +5,8 @@
  * follow what was agreed: context takeover (a repeated "Hello" shrinks to a back-reference) or not,
  * and no compression from a side whose window was limited to 8 bits (which zlib cannot honour).
  */
-import { Driver } from "../../lib/driver";
-import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
-import { readFrames } from "../support/wire";
+import type { DeflateOptions } from "../../lib/extensions/permessage-deflate";
+import { decodeFrames, pair } from "../../lib/testing";
 
 const PMD = "permessage-deflate";
 
@@ -54,28 +53,17 @@ function expected(client: DeflateOptions, server: DeflateOptions) {
   return { header: [PMD, ...params].join("; "), serverNoContext, clientNoContext, serverBits, clientBits };
 }
 
-/** Our client and server with the given options, each writing into the other; frames each side wrote, by side. */
+/** Our client and server with the given options, joined in memory; the bytes each side writes from now on, by side. */
 function connectPair(clientOptions: DeflateOptions, serverOptions: DeflateOptions) {
-  const wrote = { server: [] as Uint8Array[], client: [] as Uint8Array[] };
-  const server = Driver.server({ write: (chunk) => { wrote.server.push(chunk.slice()); client.parse(chunk.slice()); } });
-  const client = Driver.client("ws://example.com/", { write: (chunk) => { wrote.client.push(chunk.slice()); server.parse(chunk.slice()); } });
-  server.addExtension(deflate(serverOptions));
-  client.addExtension(deflate(clientOptions));
-  const messages = { server: [] as unknown[], client: [] as unknown[] };
-  const errors: string[] = [];
-  server.on("message", ({ data }) => messages.server.push(data));
-  client.on("message", ({ data }) => messages.client.push(data));
-  server.on("error", (error) => errors.push(`server: ${error.message}`));
-  client.on("error", (error) => errors.push(`client: ${error.message}`));
-  server.on("connect", () => server.start());
-  client.start();
-  wrote.server.length = 0;
-  wrote.client.length = 0;
-  return { server, client, wrote, messages, errors };
+  const { client, server, clientEvents, serverEvents, toServer, toClient } = pair({ deflate: { client: clientOptions, server: serverOptions } });
+  toServer.take();
+  toClient.take();
+  const errors = [...serverEvents.errors.map((e) => `server: ${e.message}`), ...clientEvents.errors.map((e) => `client: ${e.message}`)];
+  return { server, client, wrote: { server: toClient, client: toServer }, messages: { server: serverEvents, client: clientEvents }, errors };
 }
 
 /** The data frames in what one side wrote, as [rsv, payload length]. */
-const shape = (chunks: Uint8Array[]) => readFrames(Buffer.concat(chunks)).map((f) => [f.rsv, f.payload.length]);
+const shape = (wrote: { take(): Uint8Array }) => decodeFrames(wrote.take()).map((f) => [f.rsv, f.payload.length]);
 
 describe("RFC 7692 §7.1: every client offer against every server configuration", () => {
   it.each(clientSets.map((options) => [JSON.stringify(options), options] as const))("client %s", (_, clientOptions) => {
@@ -98,8 +86,10 @@ describe("RFC 7692 §7.1: every client offer against every server configuration"
       server.text("Hello");
       server.binary(new Uint8Array(300).fill(7));
       const sent = ["Hello", "Hello", new Uint8Array(300).fill(7)];
-      if (JSON.stringify(messages.server) !== JSON.stringify(sent)) failures.push(`${context}: server received ${JSON.stringify(messages.server)}`);
-      if (JSON.stringify(messages.client) !== JSON.stringify(sent)) failures.push(`${context}: client received ${JSON.stringify(messages.client)}`);
+      for (const side of ["server", "client"] as const) {
+        const received = JSON.stringify(messages[side].messages);
+        if (received !== JSON.stringify(sent)) failures.push(`${context}: ${side} received ${received}`);
+      }
 
       // A side limited to 8 bits sends plain frames; otherwise "Hello" is 7 bytes compressed, and
       // 5 the second time if that side keeps its window.

@@ -7,6 +7,7 @@
 import { Driver, deflate } from "../../../lib/index.js";
 import type { DeflateOptions } from "../../../lib/index.js";
 import { getDeflateEngine } from "../../../lib/extensions/codec.js";
+import { hex, pair as connect } from "../../../lib/testing/index.js";
 
 export const SIZES = [0, 1, 5, 125, 126, 65535, 65536, 1 << 20];
 
@@ -15,8 +16,6 @@ function payloadOf(size: number, seed: number): Uint8Array {
   for (let i = 0; i < size; i++) out[i] = 97 + ((i * seed + (i >> 4)) % 7);
   return out;
 }
-
-const hex = (data: Uint8Array) => Array.from(data, (b) => b.toString(16).padStart(2, "0")).join(" ");
 
 export interface PairResult {
   negotiated: string | undefined;
@@ -28,36 +27,30 @@ export interface PairResult {
   hello: string;
 }
 
-/** A server and a client with `deflate(options)`, each writing straight into the other's `parse`. */
+/** A server and a client with `deflate(options)`, joined in memory. */
 export function pair(options: DeflateOptions): PairResult {
-  const fromServer: Uint8Array[] = [];
-  let clientBytes = 0;
-  let capture = false;
-  const server = Driver.server({ write: (chunk) => { if (capture) fromServer.push(chunk.slice()); client.parse(chunk.slice()); } });
-  const client = Driver.client("ws://127.0.0.1/", { write: (chunk) => { clientBytes += chunk.length; server.parse(chunk.slice()); } });
-  server.addExtension(deflate(options));
-  client.addExtension(deflate(options));
-  server.on("connect", () => server.start());
-  server.on("message", ({ data }) => (typeof data === "string" ? server.text(data) : server.binary(data)));
-  const received: Array<string | Uint8Array> = [];
-  client.on("message", ({ data }) => received.push(data));
-  client.start();
+  const { client, clientEvents, toServer, toClient, server } = connect({
+    url: "ws://127.0.0.1/",
+    deflate: options,
+    handler: (driver) => driver.on("message", ({ data }) => (typeof data === "string" ? driver.text(data) : driver.binary(data))),
+  });
 
   // RFC 7692 §7.2.3.2 while the windows are fresh.
-  capture = true;
+  toClient.take();
   server.text("Hello");
   server.text("Hello");
-  capture = false;
-  received.length = 0;
+  const hello = toClient.chunks.map(hex).join(" | ");
+  const before = clientEvents.messages.length;
 
   const sent = SIZES.map((size, i) => payloadOf(size, i + 3));
-  const before = clientBytes;
+  toServer.take();
   for (const message of sent) client.binary(message);
-  const binaryBytes = clientBytes - before;
+  const binaryBytes = toServer.take().length;
   const text = "héllo wörld ☃ 😀 ".repeat(500);
   client.text(text);
   client.text(text);
   const total = sent.reduce((n, m) => n + m.length, 0);
+  const received = clientEvents.messages.slice(before);
   return {
     negotiated: client.headers["sec-websocket-extensions"],
     echoed: sent.map((message, i) => {
@@ -66,7 +59,7 @@ export function pair(options: DeflateOptions): PairResult {
     }),
     texts: received[sent.length] === text && received[sent.length + 1] === text,
     ratio: Math.round((binaryBytes / total) * 100) / 100,
-    hello: fromServer.map(hex).join(" | "),
+    hello,
   };
 }
 
