@@ -169,11 +169,12 @@ export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
   return new FrameDecoder().push(bytes);
 }
 
-/** The code and reason of a close frame or close payload; `code` is null for an empty payload. */
-export function closeOf(frameOrPayload: DecodedFrame | Uint8Array): { code: number | null; reason: string } {
+/** The code and reason of a close frame or close payload; `code` is null for an empty payload. Anything else throws. */
+export function closeOf(frameOrPayload: DecodedFrame | Uint8Array | undefined): { code: number | null; reason: string } {
+  if (frameOrPayload === undefined) throw new TypeError("Expected a close frame, got nothing");
   const payload = frameOrPayload instanceof Uint8Array ? frameOrPayload : frameOrPayload.payload;
   if (!(frameOrPayload instanceof Uint8Array) && frameOrPayload.opcode !== Opcode.CLOSE) {
-    throw new TypeError(`Not a close frame: opcode ${frameOrPayload.opcode}`);
+    throw new TypeError(`Expected a close frame, got opcode ${frameOrPayload.opcode}`);
   }
   if (payload.length < 2) return { code: null, reason: "" };
   return { code: (payload[0] << 8) | payload[1], reason: new TextDecoder().decode(payload.subarray(2)) };

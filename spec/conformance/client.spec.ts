@@ -3,7 +3,7 @@
  * hand-built, unmasked frames; the client echoes every message, and every frame it writes must be
  * masked (RFC 6455 §5.3). The rules are the same as the server's, from the other side.
  */
-import { bytes, concat, frame, upgradeResponse } from "../support/wire";
+import { bytes, concat, frame, upgradeResponse, utf8 } from "../support/wire";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, expectBeforeClose, expectClosedWith, stars } from "./cases";
 import { type EchoClient, type RawServer, type RawServerConnection, type WireFrame, connectEchoClient, group, startRawServer } from "./peer";
 
@@ -11,7 +11,6 @@ let server: RawServer;
 beforeAll(async () => { server = await startRawServer(); });
 afterAll(() => server.close());
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const serverFrame = frame;
 const serverClose = (code: number, reason = ""): Uint8Array => serverFrame({ opcode: CLOSE, payload: concat(bytes(code >>> 8, code & 0xff), utf8(reason)) });
 const NORMAL_CLOSE = serverClose(1000);

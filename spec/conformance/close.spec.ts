@@ -9,7 +9,7 @@
  * with 1002.
  */
 import { isValidCloseCode } from "../../lib/hybi/close";
-import { bytes, clientFrame, concat } from "../support/wire";
+import { bytes, clientFrame, concat, utf8 } from "../support/wire";
 import { CONTINUATION, NORMAL_CLOSE, PING, PONG, TEXT, clientClose, exchange, expectBeforeClose, expectClosedWith, serverError, stars } from "./cases";
 import { type EchoServer, group, startEchoServer } from "./peer";
 
@@ -17,7 +17,6 @@ let server: EchoServer;
 beforeAll(async () => { server = await startEchoServer(); });
 afterAll(() => server.close());
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** RFC 6455 §7.4.1–7.4.2 and the IANA registry, written out here rather than taken from lib/. */
 function expectedValid(code: number): boolean {

@@ -9,7 +9,7 @@
  */
 import * as zlib from "node:zlib";
 import { deflate } from "../../lib/extensions/permessage-deflate";
-import { clientFrame, concat, frame, upgradeRequest } from "../support/wire";
+import { clientFrame, concat, frame, upgradeRequest, utf8 } from "../support/wire";
 import { BINARY, CONTINUATION, NORMAL_CLOSE, PING, PONG, TEXT, clientClose, expectClosedWith } from "./cases";
 import { acceptKey } from "../../lib/hybi/accept";
 import { type EchoServer, RawClient, type WireFrame, connectEchoClient, group, startEchoServer, startRawServer } from "./peer";
@@ -86,7 +86,6 @@ async function decode(frames: WireFrame[], windowBits = 15): Promise<Array<[numb
   }
 }
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 /** Text of `size` bytes that compresses the way real text does: words from a small vocabulary. */

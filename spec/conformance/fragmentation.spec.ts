@@ -4,7 +4,7 @@
  * come between fragments; a continuation with nothing to continue, or a new data frame inside a
  * fragmented message, fails the connection with 1002.
  */
-import { clientFrame, concat } from "../support/wire";
+import { clientFrame, concat, utf8 } from "../support/wire";
 import { BINARY, CONTINUATION, NORMAL_CLOSE, PING, PONG, TEXT, expectBeforeClose, exchange, expectClosedWith, serverError } from "./cases";
 import { type EchoServer, group, startEchoServer } from "./peer";
 
@@ -12,7 +12,6 @@ let server: EchoServer;
 beforeAll(async () => { server = await startEchoServer(); });
 afterAll(() => server.close());
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** A message as `count` frames: the opcode on the first, continuations after, FIN on the last. */
 function fragments(opcode: number, parts: Array<string | Uint8Array>): Uint8Array[] {

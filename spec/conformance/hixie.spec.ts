@@ -4,7 +4,7 @@
  * with the high bit set carry a length and are skipped; on draft-76, `0xFF 0x00` closes. The
  * handshake uses the draft-76 example keys, so the challenge answer is known: `8jKS'y:G*Co,Wxa-`.
  */
-import { bytes, concat } from "../support/wire";
+import { bytes, concat, utf8 } from "../support/wire";
 import { type EchoServer, RawClient, group, startEchoServer } from "./peer";
 
 const MAX_LENGTH = 1000;
@@ -19,7 +19,6 @@ afterAll(async () => {
   await strict.close();
 });
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const latin1 = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const BODY = latin1("^n:ds[4U");
 const ANSWER = "8jKS'y:G*Co,Wxa-";

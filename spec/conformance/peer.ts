@@ -18,9 +18,12 @@ import { Driver } from "../../lib/driver";
 import type { ClientOptions, ServerOptions } from "../../lib/options";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 import { acceptKey } from "../../lib/hybi/accept";
+import { type DecodedFrame, closeOf } from "../../lib/testing";
 import { type Recorded, concat, readFrames, record, upgradeRequest } from "../support/wire";
 
-export type WireFrame = ReturnType<typeof readFrames>[number];
+export type WireFrame = DecodedFrame;
+/** The close code and reason of a close frame's payload (null code for an empty payload); anything else throws. */
+export { closeOf };
 
 const HEAD_END = Uint8Array.from([13, 10, 13, 10]);
 
@@ -442,11 +445,4 @@ export function group(name: string, body: (testCase: (title: string, fn: () => P
       process.stdout.write(`conformance ${name}: ${tally.passed} passed, ${tally.failed} failed\n`);
     });
   });
-}
-
-/** The close code and reason of a close frame's payload (null code for an empty payload). */
-export function closeOf(frame: WireFrame | undefined): { code: number | null; reason: string } {
-  if (!frame || frame.opcode !== 8) throw new Error(`expected a close frame, got ${frame ? `opcode ${frame.opcode}` : "nothing"}`);
-  if (frame.payload.length < 2) return { code: null, reason: "" };
-  return { code: (frame.payload[0] << 8) | frame.payload[1], reason: new TextDecoder().decode(frame.payload.subarray(2)) };
 }

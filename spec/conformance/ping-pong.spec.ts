@@ -3,7 +3,7 @@
  * application data (RFC 6455 §5.5.2), unsolicited pongs are ignored (§5.5.3), and a control frame
  * is at most 125 bytes and never fragmented (§5.5).
  */
-import { bytes, clientFrame, concat } from "../support/wire";
+import { bytes, clientFrame, concat, utf8 } from "../support/wire";
 import { CONTINUATION, NORMAL_CLOSE, PING, PONG, TEXT, expectBeforeClose, exchange, expectClosedWith, expectServerFrames, serverError, stars } from "./cases";
 import { type EchoServer, group, startEchoServer } from "./peer";
 
@@ -11,7 +11,6 @@ let server: EchoServer;
 beforeAll(async () => { server = await startEchoServer(); });
 afterAll(() => server.close());
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 group("ping-pong", (testCase) => {
   const echoed: Array<[string, Uint8Array]> = [

@@ -4,7 +4,7 @@
  * the reserved opcodes 0x3–0x7 and 0xB–0xF (§5.2 "MUST _Fail_"). The connection fails on the
  * frame's header, with 1002, and nothing that came after it is read.
  */
-import { clientFrame, concat } from "../support/wire";
+import { clientFrame, concat, utf8 } from "../support/wire";
 import { BINARY, CLOSE, CONTINUATION, NORMAL_CLOSE, PING, PONG, TEXT, expectBeforeClose, exchange, expectClosedWith, serverError } from "./cases";
 import { type EchoServer, group, startEchoServer } from "./peer";
 
@@ -12,7 +12,6 @@ let server: EchoServer;
 beforeAll(async () => { server = await startEchoServer(); });
 afterAll(() => server.close());
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const OK = clientFrame({ opcode: TEXT, payload: "ok" });
 const PING_AFTER = clientFrame({ opcode: PING, payload: "must not be answered" });
 const FRAME_NAMES: Record<number, string> = { [TEXT]: "text", [BINARY]: "binary", [PING]: "ping", [PONG]: "pong", [CLOSE]: "close" };

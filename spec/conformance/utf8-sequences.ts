@@ -2,10 +2,10 @@
  * The UTF-8 sequences of Autobahn's group 6, valid and invalid, and an independent reading of
  * RFC 3629 that says where an invalid one first fails.
  */
+import { hex, utf8 } from "../../lib/testing";
 import { bytes, concat } from "../support/wire";
 
-export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-export const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
+export { hex, utf8 };
 export const KOSME = utf8("κόσμε");
 
 /**

@@ -1,9 +1,7 @@
 import { ProtocolError } from "../../lib/errors";
 import { isValidCloseCode } from "../../lib/hybi/close";
-import { bytes, clientFrame, closeFrameOf, concat, frame, openClient, openServer, readFrames, utf8 } from "../support/wire";
-
-const closePayload = (code: number, reason = ""): Uint8Array =>
-  concat(bytes(code >>> 8, code & 0xff), utf8(reason));
+import { closePayload } from "../../lib/testing";
+import { bytes, clientFrame, closeFrameOf, concat, frame, openClient, openServer, readFrames } from "../support/wire";
 
 describe("RFC 6455 §7.4: which close codes a peer may send", () => {
   const valid = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];

@@ -80,9 +80,10 @@ describe("decodeFrames and FrameDecoder", () => {
     expect(decodeFrames(bytes.subarray(0, bytes.length - 1))).toHaveLength(2);
   });
 
-  it("closeOf: an empty close payload has no code; other frames are refused", () => {
+  it("closeOf: an empty close payload has no code; other frames, or none, are refused", () => {
     expect(closeOf(decodeFrames(frame({ opcode: "close" }))[0]!)).toEqual({ code: null, reason: "" });
-    expect(() => closeOf(decodeFrames(frame({ opcode: "ping" }))[0]!)).toThrow(/Not a close frame: opcode 9/);
+    expect(() => closeOf(decodeFrames(frame({ opcode: "ping" }))[0])).toThrow("Expected a close frame, got opcode 9");
+    expect(() => closeOf(decodeFrames(new Uint8Array(0))[0])).toThrow("Expected a close frame, got nothing");
   });
 
   it("fromHex refuses what is not hex", () => {
