@@ -94,7 +94,7 @@ export interface DraftPair {
  * that has sent the draft's example handshake (see `clientPeer`).
  */
 export function pair(options: PairOptions & { draft: Draft }): DraftPair;
-export function pair(options?: PairOptions): Pair;
+export function pair(options?: PairOptions & { draft?: undefined }): Pair;
 export function pair(options: PairOptions = {}): Pair | DraftPair {
   if (options.draft !== undefined) {
     const client = clientPeer(options.handler, { draft: options.draft, split: options.split, server: options.server, start: options.start });

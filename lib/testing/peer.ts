@@ -7,7 +7,7 @@
 import type { Driver } from "../types.js";
 import { latin1Decode } from "../util/bytes.js";
 import { type DecodedFrame, FrameDecoder, type FrameSpec, Opcode, closeOf, closePayload, concat, frame } from "./frames.js";
-import { type Draft, DRAFT_CLOSING_FRAME, draftTextFrame } from "./handshake.js";
+import { type Draft, DRAFT_CLOSING_FRAME, draftLengthFrame, draftTextFrame } from "./handshake.js";
 import { Inbox } from "./inbox.js";
 import { type MaskingKeyChoice, keyChooser } from "./keys.js";
 import type { Pipe } from "./transport.js";
@@ -151,8 +151,9 @@ export class ScriptedPeer<D extends Driver = Driver> {
     return this.send({ ...spec, opcode: Opcode.TEXT, payload: text });
   }
 
-  /** A binary message in one frame. */
+  /** A binary message in one frame (a draft peer sends a length-prefixed frame, type 0x80, which the drafts skip). */
   binary(data: Uint8Array, spec: Partial<FrameSpec> = {}): this {
+    if (this.draft !== null) return this.send(draftLengthFrame(0x80, data));
     return this.send({ ...spec, opcode: Opcode.BINARY, payload: data });
   }
 

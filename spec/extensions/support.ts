@@ -8,8 +8,7 @@ import type { ClientOptions, ServerOptions } from "../../lib/options";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 import { CollectingIO, type Recorded, record, requestKey, upgradeRequest, upgradeResponse, utf8 } from "../support/wire";
 
-export { hex } from "../../lib/testing";
-export const fromHex = (text: string): Uint8Array => Uint8Array.from(text.split(/\s+/).filter(Boolean), (b) => parseInt(b, 16));
+export { fromHex, hex } from "../../lib/testing";
 
 /** A server that has read a request offering `offer` (no header if undefined) and answered it. */
 export function serverWith(

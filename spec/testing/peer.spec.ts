@@ -107,8 +107,10 @@ describe("clientPeer: a scripted client against a server handler", () => {
     expect(peer.status).toBe(101);
     expect(new TextDecoder().decode(peer.headBody)).toBe("8jKS'y:G*Co,Wxa-");
     expect(peer.driver.version).toBe("hixie-76");
-    peer.text("hi");
+    peer.binary(Uint8Array.of(1, 2, 3)).text("hi");
+    // The drafts skip a length-prefixed frame: only the text is read, and echoed.
     expect(await peer.nextMessage()).toBe("echo: hi");
+    expect(events(peer.driver).messages).toEqual(["hi"]);
     peer.close();
     expect(await peer.closed()).toEqual({ code: null, reason: "" });
     expect((await events(peer.driver).closed()).code).toBe(1000);
