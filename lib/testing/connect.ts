@@ -13,7 +13,12 @@ import { type MaskingKeyChoice, withMaskingKeys } from "./keys.js";
 import { type PeerOptions, ScriptedPeer } from "./peer.js";
 import { Pipe } from "./transport.js";
 
-/** Server logic under test: given the server driver before it reads anything, as an adapter gives it. */
+/**
+ * Server logic under test: given the server driver before it reads anything, as `Driver.server` and
+ * the Deno and Bun adapters give it, so it can add listeners and extensions. `driver.request` is set
+ * from `connect` on; logic written for a driver whose request is already known (Node's
+ * `acceptUpgrade`) runs as `(driver) => driver.on("connect", () => logic(driver))`.
+ */
 export type ServerHandler = (driver: ServerDriver) => void;
 
 /** permessage-deflate on both sides (`true` or the options for both), or per side. */
@@ -150,11 +155,16 @@ export interface ClientPeerOptions extends PeerOptions {
 }
 
 /**
- * A scripted client against a server driver running `handler`: it sends a valid opening handshake
- * (or the one described) and reads the answer, so the connection is open when it returns unless
- * the server refused (see `peer.status`). The server driver is `peer.driver`.
+ * A scripted client against a server driver running `handler` (or no handler: a server that only
+ * answers the handshake): it sends a valid opening handshake (or the one described) and reads the
+ * answer, so the connection is open when it returns unless the server refused (see `peer.status`).
+ * The server driver is `peer.driver`.
  */
-export function clientPeer(handler?: ServerHandler, options: ClientPeerOptions = {}): ScriptedPeer<ServerDriver> {
+export function clientPeer(handler?: ServerHandler, options?: ClientPeerOptions): ScriptedPeer<ServerDriver>;
+export function clientPeer(options: ClientPeerOptions): ScriptedPeer<ServerDriver>;
+export function clientPeer(first?: ServerHandler | ClientPeerOptions, second: ClientPeerOptions = {}): ScriptedPeer<ServerDriver> {
+  const handler = typeof first === "function" ? first : undefined;
+  const options = typeof first === "object" ? first : second;
   const toServer = new Pipe(options.split);
   const toPeer = new Pipe();
   const serverOptions: ServerOptions = options.draft ? { allowDrafts: true, ...options.server } : { ...options.server };

@@ -32,6 +32,23 @@ describe("clientPeer: a scripted client against a server handler", () => {
     expect(await peer.nextFrame()).toMatchObject({ opcode: 1, payload: utf8("echo: hi") });
   });
 
+  it("without a handler the server only answers the handshake; the options may come first", () => {
+    const peer = clientPeer({ path: "/room?id=7", extensions: "permessage-deflate" });
+    expect([peer.status, peer.driver.request?.url]).toEqual([101, "/room?id=7"]);
+    // No extension was added to the server, so none is answered.
+    expect(peer.headers["sec-websocket-extensions"]).toBeUndefined();
+  });
+
+  it("logic that reads driver.request at once runs from connect on", async () => {
+    const logic = (driver: ServerDriver) => {
+      const room = driver.request!.url;
+      driver.on("message", ({ data }) => driver.text(`${room}: ${data}`));
+    };
+    const peer = clientPeer((driver) => driver.on("connect", () => logic(driver)), { path: "/lobby" });
+    peer.text("hi");
+    expect(await peer.nextMessage()).toBe("/lobby: hi");
+  });
+
   it("masks its frames with the example key, unless a frame says otherwise", () => {
     const peer = clientPeer(handler, { deferRequest: true });
     expect(hex(peer.bytesOf({ opcode: "text", payload: "Hello" }))).toBe("81 85 37 fa 21 3d 7f 9f 4d 51 58");
