@@ -1,27 +1,9 @@
 import { Driver } from "../../lib/driver";
+import { pair } from "../../lib/testing";
 import {
   CollectingIO, bytes, clientFrame, comparable, frame, openClient, openServer, readFrames, record, requestKey, upgradeRequest,
   upgradeResponse, utf8,
 } from "../support/wire";
-
-/** A client and a server driver wired to each other in memory. */
-function pair() {
-  const toServer: Uint8Array[] = [];
-  const toClient: Uint8Array[] = [];
-  const server = Driver.server({ write: (chunk) => toClient.push(Uint8Array.from(chunk)) });
-  const client = Driver.client("ws://localhost/", { write: (chunk) => toServer.push(Uint8Array.from(chunk)) }, { protocols: ["v2", "v1"] });
-  const serverEvents = record(server);
-  server.on("connect", () => server.start());
-  const pump = () => {
-    while (toServer.length || toClient.length) {
-      const a = toServer.shift();
-      if (a) server.parse(a);
-      const b = toClient.shift();
-      if (b) client.parse(b);
-    }
-  };
-  return { server, client, pump, serverEvents };
-}
 
 describe("the send queue before open", () => {
   it("queues text, binary and ping before the handshake and sends them in order on open", () => {
@@ -203,56 +185,42 @@ describe("ping and pong", () => {
 
 describe("a client and a server in memory", () => {
   it("agree on a subprotocol and exchange every kind of message both ways", () => {
-    const { server, client, pump, serverEvents } = pair();
-    const clientEvents = record(client);
+    const { server, client, clientEvents, serverEvents } = pair({ client: { protocols: ["v2", "v1"] } });
     server.on("message", ({ data }) => (typeof data === "string" ? server.text(data.toUpperCase()) : server.binary(data.reverse())));
-    client.start();
-    pump();
     expect(client.protocol).toBe("");
     client.text("héllo ☃");
     client.binary(bytes(1, 2, 3));
     client.text("x".repeat(70000));
-    pump();
-    expect(comparable(clientEvents)).toEqual(comparable([
+    expect(comparable(clientEvents.all)).toEqual(comparable([
       ["open", {}], ["message", { data: "HÉLLO ☃" }], ["message", { data: bytes(3, 2, 1) }], ["message", { data: "X".repeat(70000) }],
     ]));
-    expect(serverEvents.map(([type]) => type)).toEqual(["connect", "open", "message", "message", "message"]);
+    expect(serverEvents.types).toEqual(["connect", "open", "message", "message", "message"]);
     client.close("bye", 1000);
-    pump();
     expect(client.readyState).toBe(3);
     expect(server.readyState).toBe(3);
-    expect(clientEvents.at(-1)).toEqual(["close", { code: 1000, reason: "" }]);
-    expect(serverEvents.at(-1)).toEqual(["close", { code: 1000, reason: "bye" }]);
+    expect(clientEvents.all.at(-1)).toEqual(["close", { code: 1000, reason: "" }]);
+    expect(serverEvents.all.at(-1)).toEqual(["close", { code: 1000, reason: "bye" }]);
   });
 
   it("binary accepts an ArrayBuffer", () => {
-    const { server, client, pump } = pair();
-    const got: unknown[] = [];
-    server.on("message", ({ data }) => got.push(data));
-    client.start();
-    pump();
+    const { client, serverEvents } = pair();
     client.binary(new Uint8Array([9, 8]).buffer);
-    pump();
-    expect(got).toEqual([bytes(9, 8)]);
+    expect(serverEvents.messages).toEqual([bytes(9, 8)]);
   });
 
   // ws sends the bytes of any ArrayBufferView; a JavaScript caller handing us a Uint16Array or a
   // DataView must get its bytes through, not its elements cut to 8 bits.
   it("binary, ping and parse take any ArrayBufferView as its bytes", () => {
-    const { server, client, pump } = pair();
-    const got: unknown[] = [];
-    server.on("message", ({ data }) => got.push(data));
-    server.on("ping", ({ data }) => got.push(data));
-    client.start();
-    pump();
+    const { client, serverEvents } = pair();
     const words = new Uint16Array([0x0102, 0xfffe]);
     const wordBytes = new Uint8Array(words.buffer);
     const backing = bytes(0, 1, 2, 3, 4, 5, 6, 7);
     client.binary(words);
     client.binary(new DataView(backing.buffer, 2, 3));
     client.ping(new Float64Array([1.5]));
-    pump();
-    expect(got).toEqual([wordBytes, bytes(2, 3, 4), new Uint8Array(new Float64Array([1.5]).buffer)]);
+    expect(serverEvents.all.slice(2)).toEqual([
+      ["message", { data: wordBytes }], ["message", { data: bytes(2, 3, 4) }], ["ping", { data: new Uint8Array(new Float64Array([1.5]).buffer) }],
+    ]);
   });
 
   it("parse reads a DataView over a frame's bytes", () => {
