@@ -11,7 +11,7 @@ import { type EventLog, events } from "./events.js";
 import { type Draft, draftRequest, requestKey, upgradeRequest, upgradeResponse } from "./handshake.js";
 import { type MaskingKeyChoice, withMaskingKeys } from "./keys.js";
 import { type PeerOptions, ScriptedPeer } from "./peer.js";
-import { Pipe } from "./transport.js";
+import { Pipe, type Split } from "./transport.js";
 
 /**
  * Server logic under test: given the server driver before it reads anything, as `Driver.server` and
@@ -41,8 +41,8 @@ export interface PairOptions {
   start?: boolean;
   /** Start the client at once, so the pair is open when returned. Default true; else call `client.start()`. */
   open?: boolean;
-  /** Hand each write to the other side in pieces of at most this many bytes (each a `parse` call). */
-  split?: number;
+  /** Hand each write to the other side in pieces of at most this many bytes, or as a function cuts it (each piece a `parse` call). */
+  split?: Split;
   /** The client's masking keys: default `EXAMPLE_MASKING_KEY` on every frame, so its bytes can be written out. */
   maskingKey?: MaskingKeyChoice;
   /** When a driver emits `close`, its side closes the transport, as an adapter does. Default true. */

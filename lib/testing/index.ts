@@ -22,7 +22,7 @@ export {
 } from "./frames.js";
 export { type MaskingKeyChoice, countingKeys, withMaskingKeys } from "./keys.js";
 export { type RecordedEvent, EventLog, closed, events, nextEvent, nextMessage } from "./events.js";
-export { type PipeEnd, Pipe, RecordingIO } from "./transport.js";
+export { type PipeEnd, type Split, Pipe, RecordingIO } from "./transport.js";
 export {
   type Draft, DRAFT75_REQUEST, DRAFT75_RESPONSE, DRAFT76_BODY, DRAFT76_HEAD, DRAFT76_RESPONSE, DRAFT_CLOSING_FRAME, SAMPLE_KEY,
   draftLengthFrame, draftRequest, draftTextFrame, requestKey, upgradeRequest, upgradeResponse,

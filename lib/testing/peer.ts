@@ -10,7 +10,7 @@ import { type DecodedFrame, FrameDecoder, type FrameSpec, Opcode, closeOf, close
 import { type Draft, DRAFT_CLOSING_FRAME, draftLengthFrame, draftTextFrame } from "./handshake.js";
 import { Inbox } from "./inbox.js";
 import { type MaskingKeyChoice, keyChooser } from "./keys.js";
-import type { Pipe } from "./transport.js";
+import type { Pipe, Split } from "./transport.js";
 
 /** What a peer makes of the frames it receives. */
 export type PeerEvent =
@@ -26,8 +26,8 @@ export type PeerEvent =
 export type PeerEventType = PeerEvent["type"];
 
 export interface PeerOptions {
-  /** Deliver what the peer sends in pieces of at most this many bytes (each a `parse` call). */
-  split?: number;
+  /** Deliver what the peer sends in pieces of at most this many bytes, or as a function cuts it (each piece a `parse` call). */
+  split?: Split;
   /** A client peer's masking keys (default `EXAMPLE_MASKING_KEY` on every frame; `"random"` is not allowed here). */
   maskingKey?: Exclude<MaskingKeyChoice, "random">;
 }

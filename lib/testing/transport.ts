@@ -32,6 +32,12 @@ export class RecordingIO {
   }
 }
 
+/**
+ * How a pipe hands each write on: whole (0), in pieces of at most this many bytes, or in the pieces
+ * a function cuts it into (they must hold its bytes in order; the function may keep state, to vary the cuts).
+ */
+export type Split = number | ((chunk: Uint8Array) => Uint8Array[]);
+
 /** The end of a pipe: what a driver (or a scripted peer) reads with. */
 export interface PipeEnd {
   parse(bytes: Uint8Array): void;
@@ -42,7 +48,7 @@ export interface PipeEnd {
  * One direction of an in-memory connection: what one side writes, the other reads. Bytes are
  * delivered in the order written; a write made while the pipe is delivering (a handler that sends
  * as it reads) waits until the delivery in progress is done, as on a socket. With `split`, each
- * write arrives in pieces of at most that many bytes.
+ * write arrives in pieces of at most that many bytes, or in the pieces a function cuts it into.
  */
 export class Pipe extends RecordingIO {
   private readonly queue: Array<Uint8Array | null> = [];
@@ -51,7 +57,7 @@ export class Pipe extends RecordingIO {
   /** Where the bytes go; set once both ends exist. */
   target: PipeEnd | null = null;
 
-  constructor(private readonly split = 0) {
+  constructor(private readonly split: Split = 0) {
     super();
   }
 
@@ -64,7 +70,9 @@ export class Pipe extends RecordingIO {
     if (this.ended) return false;
     super.write(chunk);
     const copy = Uint8Array.from(chunk);
-    if (this.split > 0) for (let at = 0; at < copy.length; at += this.split) this.queue.push(copy.subarray(at, at + this.split));
+    const split = this.split;
+    if (typeof split === "function") this.queue.push(...split(copy));
+    else if (split > 0) for (let at = 0; at < copy.length; at += split) this.queue.push(copy.subarray(at, at + split));
     else this.queue.push(copy);
     this.flush();
     return true;

@@ -6,9 +6,7 @@
  * negotiate permessage-deflate with random parameters.
  */
 import fc from "fast-check";
-import { Driver } from "../../lib/driver";
-import { deflate } from "../../lib/extensions/permessage-deflate";
-import { record } from "../support/wire";
+import { pair } from "../../lib/testing";
 import { anyBytes, fuzzParameters, normalize, splitBy, splits, utf8Text } from "./arbitraries";
 
 type Step =
@@ -41,29 +39,19 @@ const settings = fc.record({
 describe("round trip", () => {
   test("client → server → client reproduces every message, in order", () => {
     fc.assert(fc.property(fc.array(step, { maxLength: 12 }), settings, splits, (steps, options, cuts) => {
-      const toServer: Uint8Array[] = [];
-      const toClient: Uint8Array[] = [];
       const maxLength = 70_000;
-      const server = Driver.server({ write: (c) => toClient.push(c.slice()) }, { maxLength, protocols: options.protocols });
-      const client = Driver.client("ws://example.com/echo", { write: (c) => toServer.push(c.slice()) }, { maxLength, protocols: [...options.protocols].reverse() });
-      const serverEvents = record(server);
-      const clientEvents = record(client);
-      if (options.deflate) {
-        expect(client.addExtension(deflate(options.deflate))).toBe(true);
-        expect(server.addExtension(deflate({ threshold: options.deflate.threshold }))).toBe(true);
-      }
-      server.on("connect", () => server.start());
-      server.on("message", ({ data }) => (typeof data === "string" ? server.text(data) : server.binary(data)));
-
-      // Moves bytes both ways, each transfer split into random `parse` calls, until nothing is left.
-      const pump = (): void => {
-        while (toServer.length > 0 || toClient.length > 0) {
-          const a = toServer.splice(0);
-          for (const piece of a.flatMap((chunk) => splitBy(chunk, cuts))) server.parse(piece);
-          const b = toClient.splice(0);
-          for (const piece of b.flatMap((chunk) => splitBy(chunk, cuts))) client.parse(piece);
-        }
-      };
+      const { client, server, clientEvents: clientLog, serverEvents: serverLog } = pair({
+        url: "ws://example.com/echo",
+        open: false,
+        // Every transfer split into random `parse` calls.
+        split: (chunk) => splitBy(chunk, cuts),
+        client: { maxLength, protocols: [...options.protocols].reverse() },
+        server: { maxLength, protocols: options.protocols },
+        deflate: options.deflate ? { client: options.deflate, server: { threshold: options.deflate.threshold } } : false,
+        handler: (driver) => driver.on("message", ({ data }) => (typeof data === "string" ? driver.text(data) : driver.binary(data))),
+      });
+      const serverEvents = serverLog.all;
+      const clientEvents = clientLog.all;
 
       let pongs = 0;
       const send = (s: Step): void => {
@@ -71,16 +59,14 @@ describe("round trip", () => {
         else if (s.kind === "binary") expect(client.binary(s.bytes)).toBe(true);
         else expect(client.ping(s.payload, () => { pongs++; })).toBe(true);
       };
-      client.start();
+      // Early sends are queued while the client is connecting, and go out once it opens.
       if (options.early) steps.forEach(send);
-      pump();
+      client.start();
       expect(client.readyState).toBe(1);
       expect(client.protocol).toBe(server.protocol);
       expect(client.headers["sec-websocket-extensions"] !== undefined).toBe(options.deflate !== null);
       if (!options.early) steps.forEach(send);
-      pump();
       expect(client.close(options.reason, options.closeCode)).toBe(true);
-      pump();
 
       const sent = steps.filter((s) => s.kind !== "ping").map((s) =>
         ["message", s.kind === "text" ? `text:${s.text}` : `binary:${Buffer.from(s.bytes).toString("base64")}`]);

@@ -84,6 +84,21 @@ describe("pair: a client and a server driver connected in memory", () => {
     expect(serverEvents.messages).toEqual(["héllo"]);
   });
 
+  it("split as a function: every write arrives in the pieces it cuts, in order", () => {
+    const cuts: number[] = [];
+    const { client, serverEvents } = pair({
+      split: (chunk) => {
+        cuts.push(chunk.length);
+        return [chunk.subarray(0, 1), chunk.subarray(1, 2), chunk.subarray(2)];
+      },
+    });
+    client.text("héllo");
+    client.text("");
+    expect(serverEvents.messages).toEqual(["héllo", ""]);
+    // The request, the 101, then the two frames: 2 + 4 + 6 bytes and 2 + 4.
+    expect(cuts.slice(2)).toEqual([12, 6]);
+  });
+
   it("open: false leaves the client to start, and the request is there to read", () => {
     const { client, toServer } = pair({ open: false, url: "ws://example.com/room?x=1" });
     expect(client.readyState).toBe(0);
