@@ -234,7 +234,10 @@ export function serverPeer(options: ServerPeerOptions = {}): ScriptedPeer<Client
     }
     let extra = "";
     if (options.protocol !== undefined) extra += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
-    if (options.extensions !== undefined) extra += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+    if (options.extensions !== undefined) {
+      extra += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+      peer.agreedExtensions = options.extensions;
+    }
     peer.send(Uint8Array.from(upgradeResponse(key, extra), (c) => c.charCodeAt(0) & 0xff));
   };
   options.setup?.(client);

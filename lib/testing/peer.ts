@@ -4,6 +4,8 @@
  * writes back as an HTTP head, decoded frames and events. It answers nothing by itself (no pong,
  * no close reply): the script says what it does.
  */
+import { getDeflateEngine } from "../extensions/codec.js";
+import type { Inflater } from "../extensions/engine.js";
 import type { Driver } from "../types.js";
 import { latin1Decode } from "../util/bytes.js";
 import { type DecodedFrame, FrameDecoder, type FrameSpec, Opcode, closeOf, closePayload, concat, frame } from "./frames.js";
@@ -14,8 +16,12 @@ import type { Pipe, Split } from "./transport.js";
 
 /** What a peer makes of the frames it receives. */
 export type PeerEvent =
-  /** A complete message; text decoded as UTF-8 (invalid bytes become U+FFFD), binary as bytes. */
-  | { type: "message"; data: string | Uint8Array }
+  /**
+   * A complete message; text decoded as UTF-8 (invalid bytes become U+FFFD), binary as bytes. A
+   * message sent with RSV1 has `compressed: true`, and is inflated if permessage-deflate was agreed
+   * in the handshake the peer read or wrote (else its bytes are given as they came).
+   */
+  | { type: "message"; data: string | Uint8Array; compressed?: true }
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
   /** A close frame: its code (null if it had none) and reason. */
@@ -56,13 +62,16 @@ export class ScriptedPeer<D extends Driver = Driver> {
   ended = false;
   /** Called once the head is read (a server peer answers here). */
   onHead: ((head: string) => void) | null = null;
+  /** The `Sec-WebSocket-Extensions` the server answered: read from the response, or written by a server peer. */
+  agreedExtensions = "";
 
   private readonly frameInbox = new Inbox<DecodedFrame>();
   private readonly eventInbox = new Inbox<PeerEvent>();
   private readonly decoder = new FrameDecoder();
   private pendingHead: Uint8Array | null = new Uint8Array(0);
   private draftBuffer: Uint8Array = new Uint8Array(0);
-  private message: { opcode: number; pieces: Uint8Array[] } | null = null;
+  private message: { opcode: number; compressed: boolean; pieces: Uint8Array[] } | null = null;
+  private inflater: Inflater | null = null;
   private readonly chooseKey: ((index: number) => Uint8Array) | null;
   private keyIndex = 0;
 
@@ -251,13 +260,45 @@ export class ScriptedPeer<D extends Driver = Driver> {
     } else if (opcode === Opcode.PING || opcode === Opcode.PONG) {
       this.eventInbox.push({ type: opcode === Opcode.PING ? "ping" : "pong", data: payload });
     } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY || opcode === Opcode.CONTINUATION) {
-      if (opcode !== Opcode.CONTINUATION || this.message === null) this.message = { opcode, pieces: [] };
+      if (opcode !== Opcode.CONTINUATION || this.message === null) this.message = { opcode, compressed: (decoded.rsv & 0x40) !== 0, pieces: [] };
       this.message.pieces.push(payload);
       if (!fin) return;
-      const data = concat(...this.message.pieces);
+      const { compressed, pieces } = this.message;
       const text = this.message.opcode === Opcode.TEXT;
       this.message = null;
-      this.eventInbox.push({ type: "message", data: text ? new TextDecoder().decode(data) : data });
+      let data = concat(...pieces);
+      if (compressed) {
+        const inflated = this.inflate(data);
+        if (inflated === null) {
+          this.eventInbox.push({ type: "message", data, compressed: true });
+          return;
+        }
+        data = inflated;
+      }
+      const event: PeerEvent = { type: "message", data: text ? new TextDecoder().decode(data) : data };
+      if (compressed) event.compressed = true;
+      this.eventInbox.push(event);
+    }
+  }
+
+  /**
+   * A compressed message's bytes inflated (RFC 7692 §7.2.2: the sync-flush tail put back), keeping
+   * the window between messages unless the sender agreed not to; null if no permessage-deflate was
+   * agreed, or the bytes do not inflate.
+   */
+  private inflate(data: Uint8Array): Uint8Array | null {
+    const agreed = this.role === "client" ? this.headers["sec-websocket-extensions"] ?? "" : this.agreedExtensions;
+    const deflate = agreed.split(",").map((offer) => offer.trim()).find((offer) => /^permessage-deflate\b/i.test(offer));
+    if (deflate === undefined) return null;
+    const sender = this.role === "client" ? "server" : "client";
+    try {
+      // A 15-bit window inflates what any smaller window compressed.
+      this.inflater ??= getDeflateEngine().createInflater({ windowBits: 15, maxLength: 2 ** 31 - 1 });
+      const out = this.inflater.inflate(concat(data, Uint8Array.of(0x00, 0x00, 0xff, 0xff)));
+      if (new RegExp(`${sender}_no_context_takeover`, "i").test(deflate)) this.inflater.reset();
+      return out;
+    } catch {
+      return null;
     }
   }
 

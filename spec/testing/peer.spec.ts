@@ -3,6 +3,7 @@
  * and what the driver writes back, decoded.
  */
 import type { ServerDriver } from "../../lib/index";
+import { type Extension, deflate } from "../../lib/index";
 import { chunks, clientPeer, closePayload, concat, events, frame, hex, serverPeer, utf8 } from "../../lib/testing";
 
 /** Server logic under test. */
@@ -178,5 +179,49 @@ describe("serverPeer: a scripted server for a client driver", () => {
     const peer = serverPeer();
     for (const piece of chunks(frame({ opcode: "text", payload: "ça va" }), 2)) peer.send(piece);
     expect(await events(peer.driver).nextMessage()).toBe("ça va");
+  });
+});
+
+describe("scripted peers and permessage-deflate", () => {
+  it("a client peer that offered it reads the server's compressed messages inflated, window kept between them", async () => {
+    const peer = clientPeer((driver) => {
+      driver.addExtension(deflate());
+      driver.on("open", () => { driver.text("hello hello hello"); driver.text("hello hello hello"); });
+    }, { extensions: "permessage-deflate" });
+    expect(peer.headers["sec-websocket-extensions"]).toBe("permessage-deflate");
+    const [first, second] = peer.frames;
+    expect([first!.rsv, second!.rsv]).toEqual([0x40, 0x40]);
+    // The second refers back to the first, through the window the peer kept.
+    expect(second!.payload.length).toBeLessThan(first!.payload.length);
+    expect(peer.events).toEqual([
+      { type: "message", data: "hello hello hello", compressed: true },
+      { type: "message", data: "hello hello hello", compressed: true },
+    ]);
+  });
+
+  it("a server peer that agreed to it reads the client's compressed messages, and no_context_takeover resets the window", async () => {
+    const peer = serverPeer({
+      extensions: "permessage-deflate; client_no_context_takeover",
+      setup: (driver) => driver.addExtension(deflate()),
+    });
+    peer.driver.text("hello hello hello");
+    peer.driver.text("hello hello hello");
+    const [first, second] = peer.frames;
+    expect(second!.payload).toEqual(first!.payload);
+    expect(peer.messages).toEqual(["hello hello hello", "hello hello hello"]);
+  });
+
+  it("RSV1 from another extension: the bytes as they came, marked compressed", () => {
+    // An extension of the client's own that sets RSV1 and sends its payload as it is.
+    const rsv1: Extension = {
+      name: "x-rsv1",
+      rsv: 0x40,
+      offer: () => [{}],
+      activate: () => ({ encode: (payload, rsv) => ({ payload, rsv: rsv | 0x40 }), decode: (payload) => payload, close: () => undefined }),
+      respond: () => null,
+    };
+    const peer = serverPeer({ extensions: "x-rsv1", setup: (driver) => driver.addExtension(rsv1) });
+    peer.driver.text("raw");
+    expect(peer.events).toEqual([{ type: "message", data: utf8("raw"), compressed: true }]);
   });
 });
