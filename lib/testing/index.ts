@@ -9,7 +9,7 @@
  *
  * Everything here is for tests: the masking keys are predictable on purpose (RFC 6455 §10.3 asks
  * for unpredictable ones on a real connection). See docs/testing.md.
- * @packageDocumentation
+ * @module wsdriver/testing
  */
 export {
   type ClientPeerOptions, type DeflateChoice, type DraftPair, type Pair, type PairOptions, type ServerHandler, type ServerPeerOptions,
