@@ -3,7 +3,9 @@
  * @module wsdriver
  */
 export { Driver } from "./driver.js";
-export type { ClientDriver, HttpRequest, Payload, ServerDriver } from "./types.js";
+export type { ClientDriver, Http2ClientDriver, HttpRequest, Payload, ServerDriver } from "./types.js";
+export type { HeaderList, Http2HeadersInput } from "./hybi/handshake-http2.js";
+export type { Http2ClientIO, Http2ServerIO } from "./hybi/http2.js";
 export type { ReadyState } from "./base.js";
 export type {
   CloseEvent, ConnectEvent, DriverEventHandler, DriverEventType, DriverEvents, MessageEvent, OpenEvent, PingEvent, PongEvent,

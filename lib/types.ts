@@ -5,6 +5,7 @@ import type { ReadyState } from "./base.js";
 import type { DriverEventHandler, DriverEventType } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
 import type { HeaderMap } from "./http/headers.js";
+import type { Http2HeadersInput } from "./hybi/handshake-http2.js";
 import type { ProxyOptions, ProxyTunnel } from "./proxy.js";
 import type { ByteSource } from "./util/bytes.js";
 
@@ -77,4 +78,13 @@ export interface ClientDriver extends Driver {
    * the event's `rest` bytes on to the tunnelled stream. See docs/proxy.md.
    */
   proxy(proxyUrl: string | URL, options?: ProxyOptions): ProxyTunnel;
+}
+
+/**
+ * A client over one HTTP/2 stream (RFC 8441): `start()` hands the extended CONNECT's header list to
+ * `io.request`; pass the response's headers to `receiveHeaders`, the stream's DATA to `parse`.
+ */
+export interface Http2ClientDriver extends ClientDriver {
+  /** The response's header list (or headers object): a 2xx opens the WebSocket. Never throws on it. */
+  receiveHeaders(headers: Http2HeadersInput): void;
 }

@@ -23,8 +23,12 @@ import { Driver } from "../driver.js";
 // Node's fast paths (bufferutil, uninitialised buffers) for users who import only this adapter.
 import "../node/fast-paths.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
-import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
+import type { ClientDriver, Driver as DriverInterface, Http2ClientDriver, ServerDriver } from "../types.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
+import { type StreamConnection, connectHttp2 } from "./node-http2.js";
+
+export { acceptStream, connectHttp2 } from "./node-http2.js";
+export type { Http2ClientOptions, StreamConnection, StreamOptions } from "./node-http2.js";
 
 /** `drain` once the socket's buffer has emptied after a `write` returned false; `error` on a reset, TLS error or refusal. */
 export type ConnectionEvents = AdapterConnectionEvents;
@@ -327,13 +331,24 @@ function startCorked(connection: NodeConnection<ServerDriver>): void {
 export interface NodeClientOptions extends ClientOptions {
   /** TLS options for `wss:` (`ca`, `rejectUnauthorized`, `servername` …). */
   tls?: Omit<tls.ConnectionOptions, "host" | "port" | "socket">;
+  /**
+   * Open the WebSocket over HTTP/2 (RFC 8441) instead of an HTTP/1.1 upgrade, on the open session
+   * to the same origin if there is one (see `connectHttp2` and docs/http2.md).
+   */
+  http2?: boolean;
 }
 
 /**
  * Opens a TCP (or, for `wss:`, TLS) connection to `url` and starts a client driver on it once
- * connected. Messages sent before the handshake completes are queued by the driver.
+ * connected. Messages sent before the handshake completes are queued by the driver. With
+ * `http2: true` the WebSocket is a stream of an HTTP/2 session instead (`connectHttp2`).
  */
-export function connect(url: string | URL, options: NodeClientOptions = {}): Connection<ClientDriver> {
+export function connect(url: string | URL, options: NodeClientOptions & { http2: true }): StreamConnection<Http2ClientDriver>;
+export function connect(url: string | URL, options?: NodeClientOptions): Connection<ClientDriver>;
+export function connect(
+  url: string | URL, options: NodeClientOptions = {},
+): Connection<ClientDriver> | StreamConnection<Http2ClientDriver> {
+  if (options.http2 === true) return connectHttp2(url, options);
   const { tls: tlsOptions, ...clientOptions } = options;
   const { url: target, host, port, secure } = clientTarget(url);
   const socket: net.Socket = secure

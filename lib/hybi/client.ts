@@ -15,7 +15,7 @@ import { acceptExtensions, checkHybiResponse, generateKey, hybiRequest } from ".
 const NO_PROTOCOLS: readonly string[] = [];
 
 /** What the client needs until the server's response has been read, and not after. */
-interface ClientHandshake {
+export interface ClientHandshake {
   /** The Sec-WebSocket-Key sent (RFC 6455 §4.1), to check the accept value against. */
   readonly key: string;
   /** The subprotocols offered, in order of preference. */
@@ -39,7 +39,7 @@ export class HybiClientDriver extends HybiDriver {
    * once the response is read: an open client keeps one null field instead of four fields and the
    * key (64 bytes; heap snapshot of open `Driver.client` connections).
    */
-  private handshake: ClientHandshake | null;
+  protected handshake: ClientHandshake | null;
 
   constructor(url: string | URL, io: DriverIO, options: ClientOptions = {}) {
     super(io, options);

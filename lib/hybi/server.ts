@@ -48,7 +48,7 @@ export class HybiServerDriver extends HybiDriver {
     if (this.started || this.readyState !== CONNECTING) return false;
     this.started = true;
     try {
-      checkHybiRequest(this.request);
+      this.checkRequest();
       // After the request's own checks: a malformed request is a 400 whoever sent it.
       const originOptions = this.opening?.originOptions;
       if (originOptions) checkOrigin(this.request.headers, originOptions);
@@ -65,9 +65,8 @@ export class HybiServerDriver extends HybiDriver {
       return false;
     }
     this.protocol = selectProtocol(headers["sec-websocket-protocol"], this.opening?.protocols ?? NO_PROTOCOLS);
-    const response = hybiResponse(headers["sec-websocket-key"], this.protocol, negotiated.header, this.customHeaders);
     this.useExtensions(negotiated.pipeline);
-    this.io.write(new TextEncoder().encode(response));
+    this.writeAcceptance(negotiated.header);
     // The transport may have ended (`end()`) while the response was written: it stays closed.
     if (this.readyState !== CONNECTING) return true;
     // Frames that came early are read once open, which drops the opening state that held them.
@@ -76,9 +75,25 @@ export class HybiServerDriver extends HybiDriver {
     return true;
   }
 
+  /** Checks the request (RFC 6455 §4.2.1); throws a `HandshakeError` with the status to answer. */
+  protected checkRequest(): void {
+    checkHybiRequest(this.request);
+  }
+
+  /** Writes the answer that opens the connection: the 101 of RFC 6455 §4.2.2. */
+  protected writeAcceptance(extensions: string): void {
+    const response = hybiResponse(this.request.headers["sec-websocket-key"], this.protocol, extensions, this.customHeaders);
+    this.io.write(new TextEncoder().encode(response));
+  }
+
+  /** Writes the answer that refuses the handshake: an HTTP/1.1 error status and a body saying why. */
+  protected writeRefusal(error: HandshakeError): void {
+    this.io.write(errorResponse(error.status, error.message));
+  }
+
   /** Writes the error response, then emits `error` and `close` (1002) as websocket-driver does. */
   refuse(error: HandshakeError): void {
-    this.io.write(errorResponse(error.status, error.message));
+    this.writeRefusal(error);
     // A transport that failed on that write has ended the connection, and emitted `close`, already.
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;

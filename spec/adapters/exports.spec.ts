@@ -12,7 +12,7 @@ const ROOT = join(__dirname, "../..");
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" }).trim();
 
 const EXPECTED = {
-  "wsdriver/node": "acceptSocket,acceptUpgrade,attach,connect",
+  "wsdriver/node": "acceptSocket,acceptStream,acceptUpgrade,attach,connect,connectHttp2",
   "wsdriver/deno": "accept,attach,connect",
   "wsdriver/bun": "connect,serverHandlers",
 };

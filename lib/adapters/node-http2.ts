@@ -1,0 +1,365 @@
+/**
+ * Node: WebSockets over HTTP/2 (RFC 8441) with `node:http2`. One WebSocket is one stream: its
+ * DATA goes to `parse`, the driver's bytes to `stream.write` (HTTP/2 flow control applies, and
+ * `needsDrain`, `bufferedAmount`, `drain` and `drained()` report it), and the extended CONNECT's
+ * header lists go through `stream.respond` and `session.request`.
+ *
+ *     const server = http2.createSecureServer({ key, cert, settings: { enableConnectProtocol: true } });
+ *     server.on("stream", (stream, headers) => {
+ *       if (headers[":method"] !== "CONNECT") return; // the site's other requests
+ *       const { driver } = acceptStream(stream, headers);
+ *       driver.on("message", ({ data }) => driver.text(String(data)));
+ *     });
+ *
+ * Clients to one origin share one HTTP/2 session, as browsers do; a session whose server does not
+ * send SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3) fails every WebSocket waiting on it.
+ */
+import mitt, { type Emitter } from "mitt";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type * as tls from "node:tls";
+import { TRANSPORT_CLOSE } from "../base.js";
+import { Driver } from "../driver.js";
+import type { HeaderList } from "../hybi/handshake-http2.js";
+import type { ClientOptions, ServerOptions } from "../options.js";
+import type { Driver as DriverInterface, Http2ClientDriver, ServerDriver } from "../types.js";
+import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
+
+/**
+ * A WebSocket on one HTTP/2 stream. `bufferedAmount` is the stream's `writableLength` (bytes the
+ * peer's flow-control window has not let out yet among them); `stream` is null until a client's
+ * extended CONNECT has been sent.
+ */
+export interface StreamConnection<D extends DriverInterface> extends AdapterConnection<D> {
+  readonly stream: http2.Http2Stream | null;
+  /** The HTTP/2 session the stream belongs to (shared with the other WebSockets to the same origin). */
+  readonly session: http2.Http2Session | null;
+}
+
+export interface StreamOptions extends ServerOptions {
+  /**
+   * Answer the extended CONNECT on the next tick, after the caller has added its handlers and
+   * headers (default). With `false`, call `driver.start()` yourself, for example after an async check.
+   */
+  start?: boolean;
+}
+
+export interface Http2ClientOptions extends ClientOptions {
+  /** TLS options for a `wss:` origin (`ca`, `rejectUnauthorized`, `servername` …); used when the session is opened. */
+  tls?: Omit<tls.ConnectionOptions, "host" | "port" | "socket">;
+}
+
+/** `StreamConnection.flags`: a `write` returned false and the stream has not drained since. */
+const DRAIN_PENDING = 1;
+/** `StreamConnection.flags`: the stream has closed (or was never opened and never will be). */
+const CLOSED = 2;
+
+/** Node's header object for a header list: a name given twice becomes an array, as Node expects. */
+function headerObject(headers: HeaderList): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = {};
+  for (const [name, value] of headers) {
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else out[name] = Array.isArray(seen) ? [...seen, value] : [String(seen), value];
+  }
+  return out;
+}
+
+/**
+ * One WebSocket's stream and driver; also the driver's `io`, with `respond` (server) and
+ * `request` (client) for the header lists.
+ */
+class Http2StreamConnection<D extends DriverInterface> implements StreamConnection<D> {
+  readonly driver: D;
+  stream: http2.Http2Stream | null = null;
+  /** A client's pooled session, until its stream has closed; null on a server. */
+  private origin: OriginSession | null = null;
+  private flags = 0;
+  private corks = 0;
+  private events: Emitter<AdapterConnectionEvents> | null = null;
+  private waiters: Array<() => void> | null = null;
+
+  constructor(create: (io: Http2StreamConnection<D>) => D) {
+    this.driver = create(this);
+  }
+
+  get session(): http2.Http2Session | null {
+    return this.stream?.session ?? this.origin?.session ?? null;
+  }
+
+  /** Wires the stream's events to the driver. */
+  bind(stream: http2.Http2Stream): void {
+    this.stream = stream;
+    stream.on("data", (chunk: Uint8Array) => this.parseCorked(chunk));
+    stream.on("drain", () => {
+      this.release();
+      this.events?.emit("drain", undefined);
+    });
+    // END_STREAM before a close frame is the TCP FIN of RFC 6455: the connection closed abnormally.
+    stream.on("end", () => this.driver.end());
+    stream.on("error", (error: Error) => {
+      this.events?.emit("error", error);
+      this.driver.end();
+    });
+    stream.on("close", () => this.closed());
+  }
+
+  /** The stream has closed (reset, ended both ways, or its session lost): the driver ends, 1006 if still open. */
+  closed(): void {
+    if ((this.flags & CLOSED) !== 0) return;
+    this.flags |= CLOSED;
+    this.release();
+    this.leaveOrigin();
+    this.driver.end();
+  }
+
+  /** @internal The driver is about to emit `close`: end our half of the stream (END_STREAM, RFC 8441 §5.1). */
+  [TRANSPORT_CLOSE](): void {
+    const stream = this.stream;
+    if (stream === null) {
+      // A client that never got its stream (refused options, no setting): nothing to end.
+      this.flags |= CLOSED;
+      this.leaveOrigin();
+      return;
+    }
+    if (!stream.destroyed && !stream.writableEnded) stream.end();
+  }
+
+  /** The driver's `io.write`: the stream's DATA. */
+  write(chunk: Uint8Array): boolean {
+    const stream = this.stream;
+    if (stream === null || (this.flags & CLOSED) !== 0 || stream.destroyed || !stream.writable) return false;
+    const ok = stream.write(chunk);
+    if (!ok && this.corks === 0) this.flags |= DRAIN_PENDING;
+    return ok;
+  }
+
+  /** The server driver's `io.respond`: the response HEADERS. */
+  respond(headers: HeaderList): void {
+    const stream = this.stream as http2.ServerHttp2Stream | null;
+    if (stream === null || stream.destroyed || stream.headersSent) return;
+    try {
+      stream.respond(headerObject(headers));
+    } catch (error) {
+      // Node refuses a header it cannot send (a custom one with a bad value): the stream is reset.
+      this.events?.emit("error", error as Error);
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      this.closed();
+    }
+  }
+
+  /** The client driver's `io.request`: opens the stream on the origin's session. */
+  request(headers: HeaderList): void {
+    const origin = this.origin;
+    if (origin === null) return;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = origin.session.request(headerObject(headers), { endStream: false });
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    this.bind(stream);
+    const driver = this.driver as unknown as Http2ClientDriver;
+    stream.on("response", (responseHeaders) => driver.receiveHeaders(responseHeaders));
+  }
+
+  /** A failure before there is a stream (the session could not open, or offers no extended CONNECT). */
+  fail(error: Error): void {
+    this.events?.emit("error", error);
+    this.flags |= CLOSED;
+    this.leaveOrigin();
+    this.driver.end();
+  }
+
+  cork(): void {
+    this.corks++;
+    this.stream?.cork();
+  }
+
+  uncork(): void {
+    const stream = this.stream;
+    stream?.uncork();
+    if (--this.corks > 0 || stream === null || stream === undefined) return;
+    // As on a socket (node.ts): a corked write reports false once the buffer reaches the mark even
+    // when uncork hands it all on, so only bytes still buffered up to the mark mean "wait".
+    if (stream.writableNeedDrain && stream.writableLength >= stream.writableHighWaterMark) this.flags |= DRAIN_PENDING;
+  }
+
+  /** Parses one DATA chunk with the stream corked, so the replies it provokes leave together. */
+  parseCorked(chunk: Uint8Array): void {
+    this.cork();
+    try {
+      this.driver.parse(chunk);
+    } finally {
+      this.uncork();
+    }
+  }
+
+  startCorked(): void {
+    this.cork();
+    try {
+      this.driver.start();
+    } finally {
+      this.uncork();
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.stream?.writableLength ?? 0;
+  }
+
+  get needsDrain(): boolean {
+    return (this.flags & DRAIN_PENDING) !== 0;
+  }
+
+  drained(): Promise<void> {
+    if ((this.flags & (DRAIN_PENDING | CLOSED)) !== DRAIN_PENDING) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+  }
+
+  on<K extends keyof AdapterConnectionEvents>(type: K, handler: (event: AdapterConnectionEvents[K]) => void): void {
+    (this.events ??= mitt<AdapterConnectionEvents>()).on(type, handler);
+  }
+
+  off<K extends keyof AdapterConnectionEvents>(type: K, handler?: (event: AdapterConnectionEvents[K]) => void): void {
+    this.events?.off(type, handler);
+  }
+
+  /** Resets the stream (RST_STREAM CANCEL, RFC 8441 §5.1) without a closing handshake: `close` 1006. */
+  destroy(): void {
+    const stream = this.stream;
+    if (stream !== null && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    this.flags |= CLOSED;
+    this.release();
+    this.leaveOrigin();
+    this.driver.end();
+  }
+
+  private release(): void {
+    this.flags &= ~DRAIN_PENDING;
+    const waiters = this.waiters;
+    if (waiters === null) return;
+    this.waiters = null;
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Joins a client's pooled session: started once the server's SETTINGS allow extended CONNECT. */
+  joinOrigin(origin: OriginSession): void {
+    this.origin = origin;
+    origin.users.add(this as Http2StreamConnection<DriverInterface>);
+    if (origin.state === "ready") process.nextTick(startWhenReady, this);
+  }
+
+  /** Leaves the pooled session; the last WebSocket to leave closes it. */
+  private leaveOrigin(): void {
+    const origin = this.origin;
+    if (origin === null) return;
+    this.origin = null;
+    origin.users.delete(this as Http2StreamConnection<DriverInterface>);
+    if (origin.users.size === 0) closeOrigin(origin);
+  }
+
+  /** @internal Whether the client has yet to send its extended CONNECT. */
+  get waiting(): boolean {
+    return this.stream === null && (this.flags & CLOSED) === 0;
+  }
+}
+
+function startWhenReady(connection: Http2StreamConnection<DriverInterface>): void {
+  if (connection.waiting) connection.startCorked();
+}
+
+function startCorked(connection: Http2StreamConnection<DriverInterface>): void {
+  connection.startCorked();
+}
+
+/**
+ * Accepts a WebSocket on a `node:http2` server's `stream` event (the server created with
+ * `settings: { enableConnectProtocol: true }`): checks the extended CONNECT (RFC 8441 §4–5) and
+ * answers 200, or refuses it with a status and a body saying why. As with `acceptUpgrade`, the
+ * answer goes out on the next tick, so handlers added right after this call see `open`.
+ */
+export function acceptStream(
+  stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: StreamOptions = {},
+): StreamConnection<ServerDriver> {
+  const { start = true, ...serverOptions } = options;
+  if (serverOptions.secure === undefined && headers[":scheme"] === "https") serverOptions.secure = true;
+  const connection = new Http2StreamConnection<ServerDriver>((io) => Driver.http2Server(headers, io, serverOptions));
+  connection.bind(stream);
+  // A stream reset before it was handed over will not say so again.
+  if (stream.destroyed || stream.closed) process.nextTick(() => connection.closed());
+  else if (start) process.nextTick(startCorked, connection);
+  return connection;
+}
+
+/** A client HTTP/2 session to one origin, shared by the WebSockets to it. */
+interface OriginSession {
+  readonly key: string;
+  readonly session: http2.ClientHttp2Session;
+  /** Waiting for the server's first SETTINGS, allowed to open WebSockets, or not. */
+  state: "waiting" | "ready" | "refused";
+  readonly users: Set<Http2StreamConnection<DriverInterface>>;
+}
+
+/** The open sessions, by origin (`https://host:port`). */
+const origins = new Map<string, OriginSession>();
+
+function closeOrigin(origin: OriginSession): void {
+  if (origins.get(origin.key) === origin) origins.delete(origin.key);
+  if (!origin.session.closed && !origin.session.destroyed) origin.session.close();
+}
+
+function openOrigin(key: string, host: string, secure: boolean, tlsOptions: Http2ClientOptions["tls"]): OriginSession {
+  const session = http2.connect(key, secure
+    ? { servername: net.isIP(host) ? undefined : host, ...tlsOptions }
+    : {});
+  const origin: OriginSession = { key, session, state: "waiting", users: new Set() };
+  origins.set(key, origin);
+  const failWaiting = (error: Error): void => {
+    for (const connection of [...origin.users]) if (connection.waiting) connection.fail(error);
+  };
+  session.once("remoteSettings", (settings: http2.Settings) => {
+    if (settings.enableConnectProtocol === true) {
+      origin.state = "ready";
+      for (const connection of [...origin.users]) if (connection.waiting) connection.startCorked();
+      return;
+    }
+    // RFC 8441 §3: without the setting a client must not send an extended CONNECT.
+    origin.state = "refused";
+    if (origins.get(key) === origin) origins.delete(key);
+    failWaiting(new Error(`${key} does not offer WebSockets over HTTP/2: its SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3)`));
+  });
+  session.on("error", (error: Error) => failWaiting(error));
+  session.on("close", () => {
+    if (origins.get(key) === origin) origins.delete(key);
+    failWaiting(new Error(`The HTTP/2 session to ${key} closed before the WebSocket was opened`));
+  });
+  // Other streams the server might push have no place here.
+  session.on("stream", (stream: http2.ClientHttp2Stream) => stream.close(http2.constants.NGHTTP2_REFUSED_STREAM));
+  return origin;
+}
+
+/** The pooled session for an origin: the open one if there is one, else a new one. */
+function originFor(key: string, host: string, secure: boolean, tlsOptions: Http2ClientOptions["tls"]): OriginSession {
+  const open = origins.get(key);
+  if (open !== undefined && !open.session.closed && !open.session.destroyed && open.state !== "refused") return open;
+  return openOrigin(key, host, secure, tlsOptions);
+}
+
+/**
+ * Opens a WebSocket over HTTP/2 to `url`: `wss:` is `https:` with TLS and ALPN h2, `ws:` is
+ * cleartext HTTP/2 (prior knowledge). The open session to the same origin is reused; otherwise a
+ * new one is opened, and the extended CONNECT is sent once the server's SETTINGS allow it. Called
+ * by `connect(url, { http2: true })`.
+ */
+export function connectHttp2(url: string | URL, options: Http2ClientOptions = {}): StreamConnection<Http2ClientDriver> {
+  const { tls: tlsOptions, ...clientOptions } = options;
+  delete (clientOptions as { http2?: unknown }).http2;
+  const { url: target, host, port, secure } = clientTarget(url);
+  // Options the driver refuses throw here, before any session is opened.
+  const connection = new Http2StreamConnection<Http2ClientDriver>((io) => Driver.http2Client(target, io, clientOptions));
+  const key = `${secure ? "https" : "http"}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+  connection.joinOrigin(originFor(key, host, secure, tlsOptions));
+  return connection;
+}
