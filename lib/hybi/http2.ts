@@ -94,8 +94,8 @@ export class Http2HybiClientDriver extends HybiClientDriver {
   }
 
   /**
-   * The response's header list (or Node's headers object). An interim 1xx is skipped (RFC 9110
-   * §15.2); a 2xx opens the connection; anything else fails the handshake with `error` and
+   * The response's header list (or Node's headers object). An interim 1xx other than 101 is
+   * skipped (RFC 9110 §15.2); a 2xx opens the connection; anything else fails the handshake with `error` and
    * `close` (1002). Never throws on what the server sent.
    */
   receiveHeaders(input: Http2HeadersInput): void {
@@ -110,7 +110,8 @@ export class Http2HybiClientDriver extends HybiClientDriver {
       return;
     }
     const status = Number(headers[":status"]);
-    if (status >= 100 && status < 200) return;
+    // RFC 9113 §8.6: 101 is not used in HTTP/2, so it is no interim answer but a failure.
+    if (status >= 100 && status < 200 && status !== 101) return;
     this.handshake = null;
     this.statusCode = Number.isInteger(status) ? status : 0;
     this.headers = headers;
