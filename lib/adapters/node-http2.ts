@@ -113,7 +113,15 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
     this.driver.end();
   }
 
-  /** @internal The driver is about to emit `close`: end our half of the stream (END_STREAM, RFC 8441 §5.1). */
+  /**
+   * @internal The driver is about to emit `close`. A server ends its half of the stream
+   * (END_STREAM, the orderly close of RFC 8441 §5), as RFC 6455 §7.1.1 has the server close the
+   * connection first. A client whose server has not ended yet resets the stream (RST_STREAM) once
+   * the parse that read the close has written its answer: the closing handshake is over, and
+   * Hypercorn (0.13; pgjones/hypercorn#329) drops the whole HTTP/2 connection, with every
+   * WebSocket on it, when DATA or END_STREAM arrives on a WebSocket stream it has closed.
+   * Node's `close(code)` would send END_STREAM before the RST_STREAM; `destroy()` sends the reset alone.
+   */
   [TRANSPORT_CLOSE](): void {
     const stream = this.stream;
     if (stream === null) {
@@ -122,7 +130,10 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
       this.leaveOrigin();
       return;
     }
-    if (!stream.destroyed && !stream.writableEnded) stream.end();
+    if (stream.destroyed || stream.writableEnded) return;
+    if (this.origin === null || stream.readableEnded) stream.end();
+    // After the parse that read the close has uncorked the stream, so the reply goes out first.
+    else process.nextTick(resetStream, stream);
   }
 
   /** The driver's `io.write`: the stream's DATA. */
@@ -264,6 +275,12 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
   get waiting(): boolean {
     return this.stream === null && (this.flags & CLOSED) === 0;
   }
+}
+
+function resetStream(stream: http2.Http2Stream): void {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.readableEnded) stream.end();
+  else stream.destroy();
 }
 
 function startWhenReady(connection: Http2StreamConnection<DriverInterface>): void {

@@ -139,8 +139,11 @@ describe("acceptStream and connect(url, { http2: true }) over loopback TLS", () 
     b.driver.text("still here");
     expect(await nextMessage(b.driver)).toBe("STILL HERE");
     const bClosed = closed(b.driver);
+    const serverBClosed = closed(origin.accepted[1].driver);
     b.driver.text("close 1001");
     expect(await bClosed).toEqual({ code: 1001, reason: "server says bye" });
+    // The client's answering close frame reached the server before its stream ended.
+    expect(await serverBClosed).toEqual({ code: 1001, reason: "" });
     expect(origin.sessions).toHaveLength(1);
   });
 
