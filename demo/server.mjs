@@ -11,18 +11,26 @@
 // on another site would otherwise join the chat from the visitor's browser. ORIGINS (a
 // comma-separated list) replaces the demo's own addresses; clients that are not browsers send no
 // Origin and are let in.
+//
+// With TLS_CERT and TLS_KEY (paths to a PEM certificate and its key, such as a local one made as
+// docs/http2.md shows) it serves HTTPS from `node:http2` instead: HTTP/2 for the browsers, which
+// then open /chat as an extended CONNECT stream on the page's own connection (RFC 8441), and
+// HTTP/1.1 with its upgrade for clients that do not speak HTTP/2.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { createSecureServer } from "node:http2";
 import { networkInterfaces } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Driver, deflate } from "../dist/esm/index.js";
-import { acceptUpgrade } from "../dist/esm/adapters/node.js";
+import { acceptStream, acceptUpgrade } from "../dist/esm/adapters/node.js";
 
 const PUBLIC = fileURLToPath(new URL("./public/", import.meta.url));
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? "127.0.0.1";
+const secure = Boolean(process.env.TLS_CERT && process.env.TLS_KEY);
 
 /**
  * The origins of this demo's own page, known once it listens (PORT may be 0): the address it
@@ -39,7 +47,8 @@ function ownOrigins(address, listeningPort) {
   }
   hosts.delete("0.0.0.0");
   hosts.delete("::");
-  return [...hosts].map((name) => `http://${name.includes(":") ? `[${name.replace(/%.*$/, "")}]` : name}:${listeningPort}`);
+  const scheme = secure ? "https" : "http";
+  return [...hosts].map((name) => `${scheme}://${name.includes(":") ? `[${name.replace(/%.*$/, "")}]` : name}:${listeningPort}`);
 }
 
 /** Every open connection: its driver and a display name. */
@@ -58,7 +67,7 @@ function pathOf(request) {
   }
 }
 
-const server = createServer(async (request, response) => {
+async function serveFile(request, response) {
   const path = pathOf(request);
   if (path === null) return notFound(response);
   const file = path === "/" ? "index.html" : path.slice(1);
@@ -71,7 +80,17 @@ const server = createServer(async (request, response) => {
   } catch {
     notFound(response);
   }
-});
+}
+
+// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3) tells browsers they may open WebSockets as streams.
+const server = secure
+  ? createSecureServer({
+    cert: readFileSync(process.env.TLS_CERT),
+    key: readFileSync(process.env.TLS_KEY),
+    allowHTTP1: true,
+    settings: { enableConnectProtocol: true },
+  }, serveFile)
+  : createServer(serveFile);
 
 function notFound(response) {
   response.writeHead(404, { "Content-Type": "text/plain" });
@@ -104,7 +123,28 @@ server.on("upgrade", (request, socket, head) => {
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
-  const connection = acceptUpgrade(request, socket, head, { maxLength: 64 * 1024, origins });
+  addPeer(acceptUpgrade(request, socket, head, { maxLength: 64 * 1024, origins }));
+});
+
+// HTTP/2: with a request handler, node:http2 hands CONNECT streams to `connect` listeners.
+server.on("connect", (request, response) => {
+  if (request.httpVersion !== "2.0") {
+    // An HTTP/1.1 CONNECT (a proxy request) comes with the socket, as on a node:http server.
+    response.on("error", () => response.destroy());
+    response.end("HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return;
+  }
+  if (pathOf(request) !== "/chat") {
+    response.writeHead(404, { "Content-Type": "text/plain" });
+    response.end("Not found\n");
+    return;
+  }
+  // acceptStream checks the extended CONNECT itself and answers 400 with the reason if it is not one.
+  addPeer(acceptStream(request.stream, request.headers, { maxLength: 64 * 1024, origins }));
+});
+
+/** A new chat member on an HTTP/1.1 upgrade or an HTTP/2 stream: the same driver either way. */
+function addPeer(connection) {
   const { driver } = connection;
   // The handshake is answered on the next tick, so the extension can still be added here.
   driver.addExtension(deflate());
@@ -112,7 +152,9 @@ server.on("upgrade", (request, socket, head) => {
   const name = `guest-${id}`;
   driver.on("open", () => {
     peers.set(id, { connection, driver, name });
-    driver.text(JSON.stringify({ type: "welcome", name }));
+    // Over HTTP/2 the request is the extended CONNECT (httpVersion "2.0"): the page says which it got.
+    const over = driver.request?.httpVersion === "2.0" ? "HTTP/2" : "HTTP/1.1";
+    driver.text(JSON.stringify({ type: "welcome", name, over }));
     broadcast({ type: "presence", count: peers.size });
   });
   driver.on("message", ({ data }) => {
@@ -123,7 +165,7 @@ server.on("upgrade", (request, socket, head) => {
   driver.on("close", () => {
     if (peers.delete(id)) broadcast({ type: "presence", count: peers.size });
   });
-});
+}
 
 server.listen(port, host, () => {
   const address = server.address();
@@ -132,7 +174,8 @@ server.listen(port, host, () => {
   // A driver made now checks the list: an entry that is not an origin stops the demo here, with a
   // TypeError that names it, rather than failing every visitor's upgrade.
   Driver.server({ write() {} }, { origins });
-  console.log(`wsdriver demo on http://${shown}:${address.port}/ (Ctrl-C to stop)`);
+  const scheme = secure ? "https" : "http";
+  console.log(`wsdriver demo on ${scheme}://${shown}:${address.port}/ ${secure ? "over HTTP/2 " : ""}(Ctrl-C to stop)`);
 });
 
 let stopping = false;

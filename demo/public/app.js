@@ -40,7 +40,7 @@ socket.addEventListener("message", ({ data }) => {
   const event = JSON.parse(data);
   if (event.type === "welcome") {
     me = event.name;
-    append("notice", `You are ${me}.`);
+    append("notice", `You are ${me}${event.over ? ` (WebSocket over ${event.over})` : ""}.`);
   } else if (event.type === "presence") {
     setStatus("open", `connected · ${event.count} online`);
   } else if (event.type === "message") {

@@ -14,6 +14,8 @@ import { acceptStream, type StreamConnection } from "../../lib/adapters/node";
 import type { CloseEvent } from "../../lib/events";
 import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { ServerDriver } from "../../lib/types";
+import { type Demo, startDemo } from "../demo/start";
+import { ensureBuilt } from "../support/build";
 
 const CHROMIUM = "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
@@ -167,5 +169,37 @@ describeWithBrowser("Chromium opens WebSockets over HTTP/2 to acceptStream", () 
     expect(new Set(mine.map((a) => a.session)).size).toBe(1);
     expect(pageSessions).toContain(mine[0].session);
     expect(new Set(mine.map((a) => a.connection.stream!.id)).size).toBe(5);
+  });
+});
+
+describeWithBrowser("the demo with a local certificate, in Chromium", () => {
+  let demo: Demo | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
+    ensureBuilt();
+    demo = await startDemo({ TLS_CERT: join(TLS, "localhost-cert.pem"), TLS_KEY: join(TLS, "localhost-key.pem") });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic"] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it("loads the page over h2 and chats on a WebSocket over HTTP/2", async () => {
+    const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(demo!.url.replace("127.0.0.1", "localhost"));
+    await page.locator("#status", { hasText: "1 online" }).waitFor();
+    expect(await page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")).toBe("h2");
+    // The server tells each member which handshake it answered: here the extended CONNECT.
+    await page.locator("#log li", { hasText: "WebSocket over HTTP/2" }).waitFor();
+    expect(await page.evaluate("socket.extensions")).toMatch(/^permessage-deflate/);
+    await page.fill("#message", "Hello over one HTTP/2 connection");
+    await page.click("#send");
+    await page.locator("#log li.mine", { hasText: "Hello over one HTTP/2 connection" }).waitFor();
+    await context.close();
   });
 });

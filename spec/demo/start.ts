@@ -25,7 +25,7 @@ export function startDemo(env: Record<string, string> = {}): Promise<Demo> {
   return new Promise((resolve, reject) => {
     const onData = (text: string) => {
       output += text;
-      const match = /on (http:\/\/\S+\/)/.exec(output);
+      const match = /on (https?:\/\/\S+\/)/.exec(output);
       if (match) {
         resolve({
           process: child,
