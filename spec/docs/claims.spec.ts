@@ -194,6 +194,9 @@ describe("the error messages the docs quote are lib/'s", () => {
     ["docs/proxy.md", "Invalid response from the proxy: …", "lib/proxy.ts"],
     ["docs/proxy.md", "The proxy closed the connection before answering …", "lib/proxy.ts"],
     ["docs/protocol.md", "… draft protocol is disabled", "lib/hixie/handshake.ts"],
+    ["docs/http2.md", "does not offer WebSockets over HTTP/2: its SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3)", "lib/adapters/node-http2.ts"],
+    ["docs/http2.md", "is a connection-specific header, malformed in HTTP/2 (RFC 9113 §8.2.2)", "lib/hybi/handshake-http2.ts"],
+    ["docs/http2.md", "Missing :protocol pseudo-header: a plain CONNECT is not a WebSocket (RFC 8441 §4)", "lib/hybi/handshake-http2.ts"],
   ];
   for (const [doc, words, source] of quotes) {
     it(`${doc}: "${words}"`, () => {
