@@ -3,7 +3,7 @@
 // ratios. Writes docs/benchmarks.md and docs/benchmarks.svg.
 //
 // Environment: BENCH_ROUNDS (default 5) for parsing and framing, BENCH_NET_ROUNDS (default 3) for the
-// loopback parts, BENCH_ONLY=parse,frame,echo,handshake,heap to run some parts only (the docs are
+// loopback parts, BENCH_ONLY=parse,frame,echo,http2,handshake,heap to run some parts only (the docs are
 // written only by a full run).
 import { fork, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { log, machine, median } from "./common.mjs";
 import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
-import { IDLE_MESSAGE, drop, echo, handshakes, idle } from "./load.mjs";
+import { IDLE_MESSAGE, drop, echo, echoHttp2, handshakes, idle } from "./load.mjs";
 import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mjs";
 import { fastPaths, wsUsesBufferUtil } from "./peers.mjs";
 import { renderMarkdown, renderSvg } from "./report.mjs";
@@ -30,6 +30,8 @@ export const ECHO_LOADS = [
   { name: "text 16 KiB", opcode: 1, size: 16 * 1024, connections: 50, messages: 200, window: 10 },
   { name: "binary 16 KiB", opcode: 2, size: 16 * 1024, connections: 50, messages: 200, window: 10 },
 ];
+/** Echo over HTTP/2 beside HTTP/1.1: many WebSockets on one connection against one connection each. */
+export const HTTP2_ECHO = { opcode: 1, size: 64, connections: 100, messages: 2_000, window: 200 };
 export const HANDSHAKES = { count: 1_000, concurrency: 50 };
 export const IDLE = { count: 10_000 };
 
@@ -151,6 +153,20 @@ async function network() {
         });
       }
     }
+    if (runs("http2")) {
+      // The same echo through the same adapter, as 100 WebSockets on 100 HTTP/1.1 connections and as
+      // 100 streams of one HTTP/2 connection, in alternating rounds.
+      log(`echo over HTTP/2: ${HTTP2_ECHO.connections} WebSockets on one connection × ${HTTP2_ECHO.messages} messages of ${HTTP2_ECHO.size} B`);
+      const http2Server = await startServer("wsdriver-http2");
+      try {
+        result.echoHttp2 = await interleaved(["http1", "http2"], NET_ROUNDS, async (name) => {
+          const run = name === "http1" ? await echo(servers["wsdriver-node"].port, HTTP2_ECHO) : await echoHttp2(http2Server.port, HTTP2_ECHO);
+          return run.messages / run.seconds;
+        });
+      } finally {
+        await http2Server.close();
+      }
+    }
     if (runs("handshake")) {
       log(`handshakes: ${HANDSHAKES.count} at ${HANDSHAKES.concurrency} at a time`);
       result.handshakes = await interleaved(names, NET_ROUNDS, async (name) => {
@@ -211,7 +227,7 @@ async function runtimes() {
 }
 
 const started = Date.now();
-const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echoLoads: ECHO_LOADS, handshakes: HANDSHAKES, idle: IDLE };
+const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echoLoads: ECHO_LOADS, http2Echo: HTTP2_ECHO, handshakes: HANDSHAKES, idle: IDLE };
 const pureWs = startPureWs();
 try {
   if (runs("parse")) results.parse = await parsing(pureWs);
@@ -219,7 +235,7 @@ try {
 } finally {
   pureWs.close();
 }
-if (runs("echo") || runs("handshake") || runs("heap")) results.network = await network();
+if (runs("echo") || runs("http2") || runs("handshake") || runs("heap")) results.network = await network();
 if (runs("runtimes")) results.runtimes = await runtimes();
 results.seconds = (Date.now() - started) / 1000;
 

@@ -1,6 +1,7 @@
 // The load generator for parts 3 and 4: raw TCP sockets on loopback that speak just enough
 // RFC 6455 to drive a server, the same for every server. It writes pre-built masked frames and
 // counts the bytes that come back, so the generator costs little next to the server under test.
+import { connect as connectHttp2 } from "node:http2";
 import { connect } from "node:net";
 import { asciiText, frameBytes, now, randomBytes, seconds, upgradeRequestBytes } from "./common.mjs";
 
@@ -145,4 +146,59 @@ export async function idle(port, { count = 10_000, concurrency = 200, message = 
     throw error;
   }
   return sockets;
+}
+
+/**
+ * `echo` over HTTP/2 (RFC 8441): `connections` WebSockets as extended CONNECT streams of one
+ * cleartext HTTP/2 connection, each writing the same pre-built masked frames to its stream and
+ * counting the echoed bytes. The connection-level window is raised to 16 MiB on both sides (as the
+ * server does), so that what is measured is the WebSockets, not the 64 KiB default window.
+ */
+export async function echoHttp2(port, { connections = 100, messages = 10_000, size = 64, window = 200, opcode = 1, timeoutMs = 120_000 } = {}) {
+  const batch = 50;
+  const frames = [];
+  for (let i = 0; i < batch; i++) frames.push(frameBytes(opcode, Buffer.from(asciiText(size, i + 1), "latin1"), randomBytes(4, i + 7)));
+  const block = Buffer.concat(frames);
+  const echoFrame = (size < 126 ? 2 : size < 0x10000 ? 4 : 10) + size;
+  const session = connectHttp2(`http://127.0.0.1:${port}`);
+  try {
+    session.on("error", () => {});
+    await new Promise((resolve, reject) => {
+      session.once("remoteSettings", (settings) => (settings.enableConnectProtocol ? resolve() : reject(new Error("no SETTINGS_ENABLE_CONNECT_PROTOCOL"))));
+      session.once("error", reject);
+    });
+    session.setLocalWindowSize(16 * 1024 * 1024);
+    const streams = await Promise.all(Array.from({ length: connections }, () => new Promise((resolve, reject) => {
+      const stream = session.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/", "sec-websocket-version": "13" }, { endStream: false });
+      stream.once("response", (headers) => (headers[":status"] === 200 ? resolve(stream) : reject(new Error(`refused: ${headers[":status"]}`))));
+      stream.once("error", reject);
+    })));
+    const start = now();
+    await new Promise((resolve, reject) => {
+      let done = 0;
+      const timer = setTimeout(() => reject(new Error("HTTP/2 echo run timed out")), timeoutMs);
+      for (const stream of streams) {
+        let sent = 0, received = 0;
+        const pump = () => {
+          while (sent < messages && sent - Math.floor(received / echoFrame) < window) {
+            stream.write(block);
+            sent += batch;
+          }
+        };
+        stream.on("data", (chunk) => {
+          received += chunk.length;
+          if (received === messages * echoFrame) {
+            if (++done === streams.length) { clearTimeout(timer); resolve(); }
+          } else {
+            pump();
+          }
+        });
+        stream.on("error", reject);
+        pump();
+      }
+    });
+    return { seconds: seconds(start), messages: connections * messages };
+  } finally {
+    session.destroy();
+  }
 }

@@ -197,6 +197,19 @@ export function renderMarkdown(results) {
       out.push(`  ${figure(net.idle, "wsdriver-node")} through the Node adapter, against ws's ${net.idle.ws.toFixed(0)} B; after a message each way,`);
       out.push(`  ${figure(net.idleAfterMessage, "wsdriver")} and ${figure(net.idleAfterMessage, "wsdriver-node")}, against ws's ${net.idleAfterMessage?.ws ? `${net.idleAfterMessage.ws.toFixed(0)} B` : "–"}.`);
     }
+    if (net.echoHttp2) {
+      const { http1, http2 } = net.echoHttp2;
+      out.push("", "### Echo over HTTP/2 (RFC 8441)", "");
+      const { connections, messages, size } = results.http2Echo;
+      out.push(`The same echo (${messages} text messages of ${size} B per WebSocket) through the same Node adapter: ${connections} WebSockets on ${connections} HTTP/1.1`);
+      out.push(`connections (\`acceptUpgrade\`), and as ${connections} extended CONNECT streams of one cleartext HTTP/2 connection`);
+      out.push("(`acceptStream` on `node:http2`, the load generator's streams writing the same pre-built frames), in alternating rounds.");
+      out.push("Both sides raise the HTTP/2 connection's flow-control window to 16 MiB (`bench/server.mjs`, `bench/load.mjs`).", "");
+      out.push("| transport | echo, msg/s | ÷ HTTP/1.1 |");
+      out.push("|---|---:|---:|");
+      out.push(`| HTTP/1.1, one connection per WebSocket | ${formatRate(http1)} | 1.00× |`);
+      out.push(`| HTTP/2, every WebSocket a stream of one connection | ${formatRate(http2)} | ${formatRatio(http2 / http1)} |`);
+    }
     if (net.driverHeap) {
       out.push("", "The protocol code's share alone, without a socket (10,000 server drivers that read a request and answered it):", "");
       out.push("| driver | heap per open connection | goal |");

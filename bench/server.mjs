@@ -1,8 +1,10 @@
 // A WebSocket echo server in a child process: ours on a bare node:net server (Driver.server reads
 // the HTTP request itself), ours on node:http's `upgrade` event through the wsdriver/node adapter,
+// ours on node:http2 streams (RFC 8441) through the same adapter's acceptStream,
 // or ws (WebSocketServer, which also reads the request with node:http). It prints nothing; it sends its port to the parent over IPC and answers
 // `heap` requests with its heap use after a full collection (run with --expose-gc).
 import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttp2Server } from "node:http2";
 import { createServer } from "node:net";
 import { gc } from "./common.mjs";
 import { WebSocketServer, nodeAdapter, ours } from "./peers.mjs";
@@ -81,6 +83,21 @@ function oursNodeAdapterServer() {
   return server;
 }
 
+const HTTP2_WINDOW = 16 * 1024 * 1024;
+
+/**
+ * Ours over HTTP/2 (RFC 8441): a cleartext node:http2 server whose extended CONNECT streams go to
+ * the Node adapter's acceptStream. Every session's connection-level window is raised to 16 MiB
+ * (Chromium opens its own at 15 MiB), so the 65,535-byte default shared by all the streams of the
+ * connection is not what is measured.
+ */
+function oursHttp2Server() {
+  const server = createHttp2Server({ settings: { enableConnectProtocol: true } });
+  server.on("session", (session) => session.setLocalWindowSize(HTTP2_WINDOW));
+  server.on("stream", (stream, headers) => echoMessages(nodeAdapter.acceptStream(stream, headers).driver));
+  return server;
+}
+
 function wsServer() {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", clientTracking: false });
   wss.on("connection", (ws) => {
@@ -91,8 +108,8 @@ function wsServer() {
 }
 
 let server;
-if (kind === "wsdriver" || kind === "wsdriver-node") {
-  server = kind === "wsdriver" ? oursServer() : oursNodeAdapterServer();
+if (kind === "wsdriver" || kind === "wsdriver-node" || kind === "wsdriver-http2") {
+  server = kind === "wsdriver" ? oursServer() : kind === "wsdriver-node" ? oursNodeAdapterServer() : oursHttp2Server();
   server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 } else {
   server = wsServer();

@@ -344,7 +344,8 @@ export interface NodeClientOptions extends ClientOptions {
  * `http2: true` the WebSocket is a stream of an HTTP/2 session instead (`connectHttp2`).
  */
 export function connect(url: string | URL, options: NodeClientOptions & { http2: true }): StreamConnection<Http2ClientDriver>;
-export function connect(url: string | URL, options?: NodeClientOptions): Connection<ClientDriver>;
+export function connect(url: string | URL, options?: NodeClientOptions & { http2?: false }): Connection<ClientDriver>;
+export function connect(url: string | URL, options: NodeClientOptions): Connection<ClientDriver> | StreamConnection<Http2ClientDriver>;
 export function connect(
   url: string | URL, options: NodeClientOptions = {},
 ): Connection<ClientDriver> | StreamConnection<Http2ClientDriver> {

@@ -275,6 +275,28 @@ describe("acceptStream and connect(url, { http2: true }) over loopback TLS", () 
   }, 30_000);
 });
 
+describe("ws: URLs: cleartext HTTP/2 with prior knowledge", () => {
+  it("echoes through a node:http2 createServer (h2c)", async () => {
+    const server = http2.createServer({ settings: { enableConnectProtocol: true } });
+    server.on("stream", (stream, headers) => {
+      const { driver } = acceptStream(stream, headers);
+      driver.on("message", ({ data }) => driver.text(`h2c ${String(data)}`));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = connect(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/plain`, { http2: true });
+      await opened(client);
+      expect((client.session as unknown as { encrypted: boolean }).encrypted).toBe(false);
+      client.driver.text("hi");
+      expect(await nextMessage(client.driver)).toBe("h2c hi");
+      client.driver.close();
+      expect(await closed(client.driver)).toEqual({ code: 1000, reason: "" });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe("bad input over HTTP/2: each a clear status, the session unharmed", () => {
   let origin: Origin;
   beforeAll(async () => (origin = await startOrigin()));
