@@ -53,6 +53,8 @@ export interface Http2ClientOptions extends ClientOptions {
 const DRAIN_PENDING = 1;
 /** `StreamConnection.flags`: the stream has closed (or was never opened and never will be). */
 const CLOSED = 2;
+/** `StreamConnection.flags`: a server answered the extended CONNECT with a refusal. */
+const REFUSED = 4;
 
 /** Node's header object for a header list: a name given twice becomes an array, as Node expects. */
 function headerObject(headers: HeaderList): http2.OutgoingHttpHeaders {
@@ -131,6 +133,13 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
       return;
     }
     if (stream.destroyed || stream.writableEnded) return;
+    if ((this.flags & REFUSED) !== 0) {
+      // RFC 9113 §8.1: after a complete response a server may ask the client to stop sending its
+      // request with RST_STREAM (NO_ERROR), so a refused stream does not stay half-open.
+      stream.end();
+      if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      return;
+    }
     if (this.origin === null || stream.readableEnded) stream.end();
     // After the parse that read the close has uncorked the stream, so the reply goes out first.
     else process.nextTick(resetStream, stream);
@@ -149,6 +158,7 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
   respond(headers: HeaderList): void {
     const stream = this.stream as http2.ServerHttp2Stream | null;
     if (stream === null || stream.destroyed || stream.headersSent) return;
+    if (headers[0]?.[1] !== "200") this.flags |= REFUSED;
     try {
       stream.respond(headerObject(headers));
     } catch (error) {

@@ -273,6 +273,41 @@ describe("acceptStream and connect(url, { http2: true }) over loopback TLS", () 
     expect(results).toEqual(clients.map((_, i) => [`M${i}`, 1000]));
     expect(origin.sessions).toHaveLength(1);
   }, 30_000);
+
+  it("a flood of malformed streams on the session of open WebSockets: each gets its 400, the WebSockets lose nothing", async () => {
+    const clients = Array.from({ length: 5 }, () => open(origin.url, { protocols: [] }));
+    await Promise.all(clients.map(opened));
+    const session = clients[0].session as http2.ClientHttp2Session;
+    // 200 extended CONNECTs with version 8 on the same connection, while every WebSocket echoes 200 messages.
+    const refusals = Promise.all(Array.from({ length: 200 }, () => new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ":method": "CONNECT", ":protocol": "websocket", ":path": "/echo", "sec-websocket-version": "8" }, { endStream: false });
+      stream.on("response", (headers) => resolve(Number(headers[":status"])));
+      stream.on("error", reject);
+      stream.resume();
+    })));
+    const echoes = Promise.all(clients.map((client, c) => new Promise<string[]>((resolve) => {
+      const got: string[] = [];
+      client.driver.on("message", ({ data }) => {
+        got.push(String(data));
+        if (got.length === 200) resolve(got);
+      });
+      for (let i = 0; i < 200; i++) client.driver.text(`c${c} m${i}`);
+    })));
+    expect(await refusals).toEqual(Array(200).fill(400));
+    // Refused, the server's streams do not stay half-open waiting for the client's END_STREAM.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = origin.accepted.filter((connection) => connection.driver.readyState === 3 && connection.driver.protocol === "" && connection.stream!.closed);
+    expect(refused).toHaveLength(200);
+    expect(await echoes).toEqual(clients.map((_, c) => Array.from({ length: 200 }, (__, i) => `C${c} M${i}`)));
+    expect(origin.errors).toHaveLength(200);
+    expect(new Set(origin.errors.map((error) => error.message))).toEqual(new Set(["Unsupported sec-websocket-version: 8"]));
+    const codes = await Promise.all(clients.map((client) => {
+      const done = closed(client.driver);
+      client.driver.close();
+      return done;
+    }));
+    expect(codes.map((event) => event.code)).toEqual(Array(5).fill(1000));
+  }, 30_000);
 });
 
 describe("ws: URLs: cleartext HTTP/2 with prior knowledge", () => {
