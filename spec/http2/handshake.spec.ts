@@ -138,6 +138,15 @@ describe("RFC 8441 §4–5 and RFC 9113 §8: a malformed extended CONNECT is ref
     expect(events[1][1]).toEqual({ code: 1002, reason: error.message });
   });
 
+  it("checks the Origin against the origins option as over HTTP/1.1 (RFC 6455 §10.2): 403 for another site", () => {
+    const allowed = serve(CHROMIUM_CONNECT, { origins: ["https://localhost:8443"] });
+    expect(allowed.io.responses[0][0]).toEqual([":status", "200"]);
+    const { io, events } = serve(withHeaders({ origin: "https://evil.example" }), { origins: ["https://localhost:8443"] });
+    expect(io.responses[0][0]).toEqual([":status", "403"]);
+    expect(new TextDecoder().decode(io.all())).toBe("Origin 'https://evil.example' is not allowed");
+    expect(events.map(([type]) => type)).toEqual(["error", "close"]);
+  });
+
   it("names the version it serves when it refuses another (RFC 6455 §4.2.2)", () => {
     const { io } = serve(withHeaders({ "sec-websocket-version": "8" }));
     expect(io.responses[0]).toContainEqual(["sec-websocket-version", "13"]);
