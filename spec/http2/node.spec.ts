@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { acceptStream, connect, type StreamConnection } from "../../lib/adapters/node";
@@ -392,6 +393,20 @@ describe("a server without SETTINGS_ENABLE_CONNECT_PROTOCOL", () => {
       expect(clients[0].session).toBeNull();
     } finally {
       await origin.stop();
+    }
+  });
+
+  it("a TLS server without HTTP/2 at all refuses the session in its ALPN: an error and 1006", async () => {
+    const server = https.createServer({ key, cert }, (_request, response) => response.end("HTTP/1.1 only\n"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = open(`wss://localhost:${(server.address() as AddressInfo).port}/`);
+      const errors: Array<Error & { code?: string }> = [];
+      client.on("error", (error) => errors.push(error));
+      expect(await closed(client.driver)).toEqual({ code: 1006, reason: "" });
+      expect(errors[0]?.code).toBe("ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
