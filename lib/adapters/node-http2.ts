@@ -49,6 +49,35 @@ export interface Http2ClientOptions extends ClientOptions {
   tls?: Omit<tls.ConnectionOptions, "host" | "port" | "socket">;
 }
 
+/** Where a stream's listeners, shared by every stream, find the connection the stream carries. */
+const CONNECTION = Symbol("wsdriver.http2Connection");
+
+type Carrier = http2.Http2Stream & { [CONNECTION]?: Http2StreamConnection<DriverInterface> };
+
+function onData(this: Carrier, chunk: Uint8Array): void {
+  this[CONNECTION]?.parseCorked(chunk);
+}
+
+function onDrain(this: Carrier): void {
+  this[CONNECTION]?.drainedNow();
+}
+
+function onEnd(this: Carrier): void {
+  this[CONNECTION]?.driver.end();
+}
+
+function onError(this: Carrier, error: Error): void {
+  this[CONNECTION]?.failed(error);
+}
+
+function onClose(this: Carrier): void {
+  this[CONNECTION]?.closed();
+}
+
+function onResponse(this: Carrier, headers: http2.IncomingHttpHeaders): void {
+  (this[CONNECTION]?.driver as Http2ClientDriver | undefined)?.receiveHeaders(headers);
+}
+
 /** `StreamConnection.flags`: a `write` returned false and the stream has not drained since. */
 const DRAIN_PENDING = 1;
 /** `StreamConnection.flags`: the stream has closed (or was never opened and never will be). */
@@ -89,21 +118,32 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
     return this.stream?.session ?? this.origin?.session ?? null;
   }
 
-  /** Wires the stream's events to the driver. */
+  /**
+   * Wires the stream's events to the driver. The listeners are functions shared by every stream,
+   * which find the connection through the stream (as node.ts does for sockets), rather than five
+   * closures per WebSocket.
+   */
   bind(stream: http2.Http2Stream): void {
     this.stream = stream;
-    stream.on("data", (chunk: Uint8Array) => this.parseCorked(chunk));
-    stream.on("drain", () => {
-      this.release();
-      this.events?.emit("drain", undefined);
-    });
+    (stream as Carrier)[CONNECTION] = this as Http2StreamConnection<DriverInterface>;
+    stream.on("data", onData);
+    stream.on("drain", onDrain);
     // END_STREAM before a close frame is the TCP FIN of RFC 6455: the connection closed abnormally.
-    stream.on("end", () => this.driver.end());
-    stream.on("error", (error: Error) => {
-      this.events?.emit("error", error);
-      this.driver.end();
-    });
-    stream.on("close", () => this.closed());
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+  }
+
+  /** @internal The stream drained: whoever waits may send again. */
+  drainedNow(): void {
+    this.release();
+    this.events?.emit("drain", undefined);
+  }
+
+  /** @internal The stream failed (a reset with an error code, a lost session). */
+  failed(error: Error): void {
+    this.events?.emit("error", error);
+    this.driver.end();
   }
 
   /** The stream has closed (reset, ended both ways, or its session lost): the driver ends, 1006 if still open. */
@@ -181,8 +221,7 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
       return;
     }
     this.bind(stream);
-    const driver = this.driver as unknown as Http2ClientDriver;
-    stream.on("response", (responseHeaders) => driver.receiveHeaders(responseHeaders));
+    stream.on("response", onResponse);
   }
 
   /** A failure before there is a stream (the session could not open, or offers no extended CONNECT). */
