@@ -1,16 +1,18 @@
 /**
  * The Node adapter's HTTP/2 path on Deno's and Bun's own `node:http2` (the runtimes installed from
  * npm): a server with `acceptStream` and three clients sharing one session, both ends in the
- * runtime (spec/http2/runtimes/echo.ts), as docs/http2.md says each can.
+ * runtime (spec/http2/runtimes/echo.mjs, on the built package), as docs/http2.md says each can.
  */
 import { BUN, DENO, killChildren, run } from "../adapters/runtimes/child";
+import { ensureBuilt } from "../support/build";
 
-const SCRIPT = "spec/http2/runtimes/echo.ts";
+const SCRIPT = "spec/http2/runtimes/echo.mjs";
 const RUNTIMES: Array<[string, [string, string[]]]> = [
-  ["Deno", [DENO, ["run", "--quiet", "--sloppy-imports", "--allow-net", "--allow-env", "--allow-read", SCRIPT]]],
+  ["Deno", [DENO, ["run", "--quiet", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", SCRIPT]]],
   ["Bun", [BUN, [SCRIPT]]],
 ];
 
+beforeAll(() => ensureBuilt(), 120_000);
 afterEach(() => killChildren());
 
 describe.each(RUNTIMES)("%s's node:http2 with acceptStream and connect(url, { http2: true })", (_name, command) => {

@@ -1,13 +1,13 @@
 /**
- * Run by spec/http2/runtimes.spec.ts under Deno and Bun: the Node adapter's HTTP/2 path on the
- * runtime's own `node:http2`, both ends. A TLS server with SETTINGS_ENABLE_CONNECT_PROTOCOL and
- * `acceptStream`, three clients from `connect(url, { http2: true })`; prints what they saw as JSON.
+ * Run by spec/http2/runtimes.spec.ts under Deno and Bun: the built Node adapter's HTTP/2 path (the
+ * package as a user installs it, dist/) on the runtime's own `node:http2`, both ends. A TLS server
+ * with SETTINGS_ENABLE_CONNECT_PROTOCOL and `acceptStream`, three clients from
+ * `connect(url, { http2: true })`; prints what they saw as JSON.
  */
 import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import { acceptStream, connect } from "../../../lib/adapters/node.js";
-import { deflate } from "../../../lib/extensions/permessage-deflate.js";
+import { acceptStream, connect } from "../../../dist/esm/adapters/node.js";
+import { deflate } from "../../../dist/esm/index.js";
 
 const tls = new URL("../../adapters/runtimes/tls/", import.meta.url);
 const server = http2.createSecureServer({
@@ -15,17 +15,17 @@ const server = http2.createSecureServer({
   cert: readFileSync(new URL("localhost-cert.pem", tls)),
   settings: { enableConnectProtocol: true },
 });
-const serverCloses: Array<{ code: number; reason: string }> = [];
-const requests: string[] = [];
+const serverCloses = [];
+const requests = [];
 server.on("stream", (stream, headers) => {
   const { driver } = acceptStream(stream, headers);
   driver.addExtension(deflate());
-  driver.on("open", () => requests.push(`${driver.request!.method} ${driver.request!.url} HTTP/${driver.request!.httpVersion}`));
+  driver.on("open", () => requests.push(`${driver.request.method} ${driver.request.url} HTTP/${driver.request.httpVersion}`));
   driver.on("message", ({ data }) => (typeof data === "string" ? driver.text(data.toUpperCase()) : driver.binary(data)));
   driver.on("close", (event) => serverCloses.push(event));
 });
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-const port = (server.address() as AddressInfo).port;
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const port = server.address().port;
 const ca = readFileSync(new URL("ca-cert.pem", tls));
 
 const clients = [0, 1, 2].map(() => {
@@ -33,9 +33,9 @@ const clients = [0, 1, 2].map(() => {
   connection.driver.addExtension(deflate());
   return connection;
 });
-const results = await Promise.all(clients.map((connection, i) => new Promise<unknown>((resolve) => {
+const results = await Promise.all(clients.map((connection, i) => new Promise((resolve) => {
   const { driver } = connection;
-  const replies: unknown[] = [];
+  const replies = [];
   driver.on("open", () => {
     driver.text(`hello ${i}`);
     driver.binary(Uint8Array.of(i, 1, 2));
