@@ -16,6 +16,20 @@ export interface DriverOptions {
    */
   maxLength?: number;
   /**
+   * How incoming messages are delivered (RFC 6455 drivers). `"whole"` (the default): one `message`
+   * event per message, held whole, up to `maxLength`. `"stream"`: every message in pieces, as it
+   * arrives (`messagestart`, `messagedata` …, `messageend`), never held whole, up to
+   * `maxStreamLength`. `"choose"`: `messagestart` fires for every message, and its handler decides
+   * (`event.stream()`); a message not taken in pieces arrives whole, up to `maxLength`.
+   */
+  receive?: ReceiveMode;
+  /**
+   * Largest incoming message received in pieces (`receive: "stream"` or `"choose"`), in bytes, all
+   * fragments together, before and after decoding. Memory stays bounded whatever it is, so the
+   * default is no limit (`Infinity`). A value that is not a non-negative number is a `RangeError`.
+   */
+  maxStreamLength?: number;
+  /**
    * Subprotocols offered (client) or accepted (server), in order of preference. A client refuses,
    * with a `TypeError`, a name that is not a token or one given twice (RFC 6455 §4.1).
    */
@@ -59,6 +73,9 @@ export interface ClientOptions extends DriverOptions {
   headers?: HeadersInput;
 }
 
+/** See `DriverOptions.receive`. */
+export type ReceiveMode = "whole" | "stream" | "choose";
+
 export const DEFAULT_MAX_LENGTH = 2 ** 26 - 1;
 
 /**
@@ -82,4 +99,20 @@ export function resolveMaxLength(options: DriverOptions): number {
   const value = options.maxLength ?? DEFAULT_MAX_LENGTH;
   if (!(value >= 0)) throw new RangeError(`maxLength must be a non-negative number, got ${value}`);
   return value;
+}
+
+/** `maxStreamLength`, checked. */
+export function resolveMaxStreamLength(options: DriverOptions): number {
+  const value = options.maxStreamLength ?? Infinity;
+  if (!(value >= 0)) throw new RangeError(`maxStreamLength must be a non-negative number, got ${value}`);
+  return value;
+}
+
+/** `receive`, checked. */
+export function resolveReceiveMode(options: DriverOptions): ReceiveMode {
+  const mode = options.receive ?? "whole";
+  if (mode !== "whole" && mode !== "stream" && mode !== "choose") {
+    throw new RangeError(`receive must be "whole", "stream" or "choose", got ${String(mode)}`);
+  }
+  return mode;
 }

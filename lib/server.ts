@@ -15,8 +15,8 @@ import { checkOriginOptions } from "./http/origin.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
-import { type DriverIO, type ServerOptions, resolveMaxLength } from "./options.js";
-import type { HttpRequest, Payload, ServerDriver } from "./types.js";
+import { type DriverIO, type ServerOptions, resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "./options.js";
+import type { HttpRequest, MessageWriter, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes, utf8Encode } from "./util/bytes.js";
 
 export type ServerDriverFactory = (
@@ -58,6 +58,8 @@ export class HttpServerDriver implements ServerDriver {
     // of `parse()`, on the peer's bytes.
     resolveMaxLength(options);
     checkOriginOptions(options);
+    resolveMaxStreamLength(options);
+    resolveReceiveMode(options);
     const reader = new HeadReader<RequestHead>("request", options.maxHeaderSize);
     this.before = { io, options, createDriver, reader, handlers: new Map(), pending: null };
   }
@@ -127,6 +129,11 @@ export class HttpServerDriver implements ServerDriver {
   binary(message: ByteSource): boolean {
     if (this.delegate) return this.delegate.binary(message);
     return this.forward((driver) => driver.binary(message));
+  }
+
+  /** See `Driver.startMessage`: null until the version driver has opened the connection. */
+  startMessage(type: "text" | "binary"): MessageWriter | null {
+    return this.delegate ? this.delegate.startMessage(type) : null;
   }
 
   ping(payload?: Payload, onPong?: () => void): boolean {

@@ -28,6 +28,14 @@ export interface Driver {
   text(message: string): boolean;
   /** Sends a binary message; queued until open. False once closing, or where the protocol has none. */
   binary(message: ByteSource): boolean;
+  /**
+   * Starts sending a message in pieces (RFC 6455 §5.4): each `write` of the writer returned is one
+   * frame, `end` sends the last. Pings, pongs and a close can go out between the pieces; whole
+   * messages sent meanwhile wait until it ends. Compressed as a stream when permessage-deflate is
+   * on (RFC 7692 §6.1). Null unless the connection is open, while another message is being sent
+   * in pieces, or where the protocol has no fragments (the drafts).
+   */
+  startMessage(type: "text" | "binary"): MessageWriter | null;
   /** Sends a ping; `onPong` runs when the matching pong arrives. False where impossible. */
   ping(payload?: Payload, onPong?: () => void): boolean;
   /** Sends an unsolicited pong. */
@@ -46,6 +54,21 @@ export interface Driver {
 
   on<K extends DriverEventType>(type: K, handler: DriverEventHandler<K>): void;
   off<K extends DriverEventType>(type: K, handler?: DriverEventHandler<K>): void;
+}
+
+/** A message being sent in pieces (`driver.startMessage`). */
+export interface MessageWriter {
+  /**
+   * Sends the next piece as one frame, at once (an empty piece sends nothing). Text is a string,
+   * or UTF-8 bytes cut anywhere (the message as a whole must be valid UTF-8). False, and nothing
+   * sent, once the message has ended or the connection is no longer open. The bytes are written
+   * as they are where the transport allows (no copy): do not change them afterwards.
+   */
+  write(piece: string | ByteSource): boolean;
+  /** Sends the last piece (empty by default) with FIN set, ending the message. False as for `write`. */
+  end(piece?: string | ByteSource): boolean;
+  /** Whether `end` has been called, or the connection closed before it was. */
+  readonly ended: boolean;
 }
 
 /** The request a server driver answers: method, URL path and lower-case headers. */

@@ -37,6 +37,21 @@ export interface ExtensionSession {
    * `rsv` is what earlier extensions in the pipeline have set.
    */
   encode(payload: Uint8Array, rsv: number, opcode: number): EncodedMessage;
+  /**
+   * Optional: decodes an incoming message piece by piece, for a message received in pieces
+   * (`receive: "stream"`). Called with each piece of the payload as it arrives, `last` true with
+   * the message's last piece (which may be empty); hands what it decodes to `emit`, in pieces of
+   * bounded size, so a message is never held whole. Throws as `decode` does. A session without it
+   * has such a message gathered and handed to `decode` whole at its end.
+   */
+  decodePiece?(piece: Uint8Array, rsv: number, last: boolean, emit: (bytes: Uint8Array) => void): void;
+  /**
+   * Optional: encodes an outgoing message piece by piece, for a message sent in pieces
+   * (`driver.sendMessage`): each piece becomes one frame, `last` true with the message's last.
+   * The RSV bits returned with the first piece mark the message (RFC 7692 §6.1: the first frame
+   * only). A session without it has such a message gathered and handed to `encode` whole.
+   */
+  encodePiece?(piece: Uint8Array, rsv: number, opcode: number, last: boolean): EncodedMessage;
   /** The connection is over: release what the session holds. */
   close(): void;
 }

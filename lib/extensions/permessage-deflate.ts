@@ -55,6 +55,12 @@ const TAIL = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 /** RFC 7692 §7.2.3.6: an empty message, compressed. */
 const EMPTY_BLOCK = Uint8Array.of(0x00);
 
+/** RFC 1951: DEFLATE's largest expansion, a 258-byte match in two bits: 1032 bytes out per byte in. */
+const MAX_EXPANSION = 1032;
+
+/** `decodePiece` inflates at most 16 KiB at a time: at most 16.5 MiB out per call, whatever the data. */
+const MAX_SLICE = 16384;
+
 const PARAMS = ["server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"];
 
 /**
@@ -201,9 +207,14 @@ class DeflateSession implements ExtensionSession {
   private deflater: Deflater | null = null;
   private inflater: Inflater | null = null;
   private readonly compress: boolean;
+  /** The last byte of the message being inflated in pieces, held back (see `decodePiece`); -1 for none. */
+  private held = -1;
+  /** The most compressed bytes inflated in one call by `decodePiece`. */
+  private readonly slice: number;
 
   constructor(private readonly engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
     this.compress = options.deflateBits >= SMALLEST_DEFLATE_WINDOW;
+    this.slice = Math.max(1, Math.min(MAX_SLICE, Math.floor(maxLength / MAX_EXPANSION)));
   }
 
   encode(payload: Uint8Array, rsv: number): { payload: Uint8Array; rsv: number } {
@@ -241,13 +252,81 @@ class DeflateSession implements ExtensionSession {
     try {
       out = this.inflater.inflate(input);
     } catch (error) {
-      if (error instanceof InflateLimitError) {
-        throw new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${this.maxLength})`);
-      }
-      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
+      throw inflateError(error, this.maxLength);
     }
     if (this.options.resetInflater) this.inflater.reset();
     return out;
+  }
+
+  /**
+   * RFC 7692 §7.2.2 piece by piece: each piece is inflated as it arrives, in slices small enough
+   * that no call can make more than `maxLength` bytes (DEFLATE expands at most 1032:1, RFC 1951's
+   * longest match of 258 bytes in two bits), nor more than about 16 MiB, whatever the peer sent.
+   * The message's last byte is held back and inflated with the 00 00 ff ff appended, in one call
+   * as `decode` does, so a DEFLATE stream that ends with the message (BFINAL, §7.2.3.4) is seen to
+   * end and the next message starts a new one. The whole message's limit is the caller's to count.
+   */
+  decodePiece(piece: Uint8Array, rsv: number, last: boolean, emit: (bytes: Uint8Array) => void): void {
+    if ((rsv & RSV1) === 0) {
+      if (piece.length > 0) emit(piece);
+      return;
+    }
+    const inflater = this.inflaterOrNew();
+    const slice = this.slice;
+    const end = piece.length - 1;
+    if (end >= 0) {
+      if (this.held >= 0) this.inflateSlice(inflater, Uint8Array.of(this.held), emit);
+      for (let at = 0; at < end; at += slice) this.inflateSlice(inflater, piece.subarray(at, Math.min(at + slice, end)), emit);
+      this.held = piece[end];
+    }
+    if (!last) return;
+    // As in `decode`, an empty payload is the empty message, and the inflater is left alone.
+    const held = this.held;
+    this.held = -1;
+    if (held < 0) return;
+    this.inflateSlice(inflater, Uint8Array.of(held, 0x00, 0x00, 0xff, 0xff), emit);
+    if (this.options.resetInflater) inflater.reset();
+  }
+
+  /**
+   * RFC 7692 §7.2.1 piece by piece: each piece is compressed and ends with a sync flush, so the
+   * peer can inflate it as it comes; the last piece's 00 00 ff ff is removed, as for a whole
+   * message (§6.1: one RSV1, on the first frame). Messages sent in pieces are always compressed
+   * (their length is not known in advance to compare with `threshold`).
+   */
+  encodePiece(piece: Uint8Array, rsv: number, _opcode: number, last: boolean): { payload: Uint8Array; rsv: number } {
+    if (!this.compress) return { payload: piece, rsv };
+    const deflater = this.deflaterOrNew();
+    let out = deflater.deflate(piece);
+    if (!last) return { payload: out, rsv: rsv | RSV1 };
+    if (this.options.resetDeflater) deflater.reset();
+    if (endsWithTail(out)) out = out.subarray(0, out.length - 4);
+    // See `encode`: the one byte that, with the 00 00 ff ff the peer appends, is an empty stored block.
+    if (out.length === 0) out = EMPTY_BLOCK;
+    return { payload: out, rsv: rsv | RSV1 };
+  }
+
+  private inflateSlice(inflater: Inflater, input: Uint8Array, emit: (bytes: Uint8Array) => void): void {
+    let out: Uint8Array;
+    try {
+      out = inflater.inflate(input);
+    } catch (error) {
+      throw inflateError(error, this.maxLength);
+    }
+    if (out.length > 0) emit(out);
+  }
+
+  private inflaterOrNew(): Inflater {
+    // A window of 15 bits reads whatever window the peer chose.
+    return (this.inflater ??= this.engine.createInflater({ windowBits: 15, maxLength: this.maxLength }));
+  }
+
+  private deflaterOrNew(): Deflater {
+    if (this.deflater === null) {
+      const { level, memLevel, deflateBits } = this.options;
+      this.deflater = this.engine.createDeflater({ level, memLevel, windowBits: deflateBits });
+    }
+    return this.deflater;
   }
 
   close(): void {
@@ -255,6 +334,14 @@ class DeflateSession implements ExtensionSession {
     this.inflater?.close();
     this.deflater = this.inflater = null;
   }
+}
+
+/** What an inflater's failure means for the connection: 1009 past the limit, 1007 for bad data. */
+function inflateError(error: unknown, maxLength: number): ProtocolError {
+  if (error instanceof InflateLimitError) {
+    return new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${maxLength})`);
+  }
+  return new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
 }
 
 function endsWithTail(out: Uint8Array): boolean {

@@ -10,6 +10,8 @@ import {
   serializeElement,
 } from "./negotiation.js";
 
+const EMPTY = new Uint8Array(0);
+
 /** An active session and the extension it came from. */
 interface Active {
   extension: Extension;
@@ -149,6 +151,47 @@ export class ExtensionPipeline {
   decode(payload: Uint8Array, rsv: number): Uint8Array {
     for (let i = this.active.length - 1; i >= 0; i--) payload = this.active[i].session.decode(payload, rsv);
     return payload;
+  }
+
+  /** Whether every session decodes piece by piece (`ExtensionSession.decodePiece`). */
+  get decodesPieces(): boolean {
+    return this.active.every(({ session }) => session.decodePiece !== undefined);
+  }
+
+  /** Whether every session encodes piece by piece (`ExtensionSession.encodePiece`). */
+  get encodesPieces(): boolean {
+    return this.active.every(({ session }) => session.encodePiece !== undefined);
+  }
+
+  /**
+   * A piece of an incoming message with RSV bits set, through every session in reverse order as
+   * it arrives: each session's output goes on to the next as it is made, and each learns of the
+   * message's end (`last`) once the ones before it have handed on all they had.
+   */
+  decodePiece(piece: Uint8Array, rsv: number, last: boolean, emit: (bytes: Uint8Array) => void): void {
+    this.decodeFrom(this.active.length - 1, piece, rsv, last, emit);
+  }
+
+  private decodeFrom(index: number, piece: Uint8Array, rsv: number, last: boolean, emit: (bytes: Uint8Array) => void): void {
+    if (index < 0) {
+      if (piece.length > 0) emit(piece);
+      return;
+    }
+    const session = this.active[index].session;
+    (session.decodePiece as NonNullable<ExtensionSession["decodePiece"]>).call(session, piece, rsv, last,
+      (bytes) => this.decodeFrom(index - 1, bytes, rsv, false, emit));
+    if (last) this.decodeFrom(index - 1, EMPTY, rsv, true, emit);
+  }
+
+  /** A piece of an outgoing message through every session, in order (see `encode`). */
+  encodePiece(payload: Uint8Array, opcode: number, last: boolean): { payload: Uint8Array; rsv: number } {
+    let rsv = 0;
+    for (const { session } of this.active) {
+      const encoded = (session.encodePiece as NonNullable<ExtensionSession["encodePiece"]>).call(session, payload, rsv, opcode, last);
+      payload = encoded.payload;
+      rsv = encoded.rsv;
+    }
+    return { payload, rsv };
   }
 
   close(): void {

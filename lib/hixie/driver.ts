@@ -134,6 +134,11 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     return false;
   }
 
+  /** The drafts' frames cannot be fragmented: no message is sent in pieces. */
+  startMessage(_type: "text" | "binary"): null {
+    return null;
+  }
+
   /** The drafts have no ping. */
   ping(): boolean {
     return false;

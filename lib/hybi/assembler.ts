@@ -9,7 +9,7 @@
  */
 import { ProtocolError } from "../errors.js";
 import { ByteAccumulator } from "../util/accumulator.js";
-import { Utf8Stream, decodeUtf8 } from "../util/utf8.js";
+import { Utf8Cutter, Utf8Stream, decodeUtf8 } from "../util/utf8.js";
 import { CloseCode } from "./close.js";
 import { Opcode } from "./parser.js";
 
@@ -20,14 +20,52 @@ import { Opcode } from "./parser.js";
  */
 export type MessageDecoder = (payload: Uint8Array, rsv: number) => Uint8Array;
 
+/**
+ * A piece by piece decoder for messages whose first frame had RSV bits set: `last` comes with the
+ * message's last piece; decoded bytes go to `emit` as they are made (see `ExtensionSession.decodePiece`).
+ */
+export type PieceDecoder = (piece: Uint8Array, rsv: number, last: boolean, emit: (bytes: Uint8Array) => void) => void;
+
 export interface MessageSink {
   onMessage(data: string | Uint8Array): void;
   onMessageError(error: ProtocolError): void;
+  /** A message begins (only when `announce` is set): returns whether to take it in pieces. */
+  onMessageStart(opcode: number, rsv: number): boolean;
+  /** The next piece of a message taken in pieces: decoded, and for text complete characters only. */
+  onMessageData(piece: Uint8Array): void;
+  /** A message taken in pieces ended with its last frame. */
+  onMessageEnd(): void;
 }
+
+/** How the assembler treats messages: see `DriverOptions.receive`. */
+export interface AssemblerLimits {
+  /** Ask the sink at each message's start whether to take it in pieces. */
+  announce: boolean;
+  /**
+   * The largest message gathered whole, checked here as pieces arrive: the frame parser checks
+   * the larger `maxStreamLength` when messages may be taken in pieces. Infinity when the parser
+   * checks `maxLength` itself.
+   */
+  maxLength: number;
+  /** The largest message taken in pieces, counted before and after decoding. */
+  maxStreamLength: number;
+}
+
+const WHOLE: AssemblerLimits = { announce: false, maxLength: Infinity, maxStreamLength: Infinity };
 
 export class MessageAssembler {
   /** Set when an extension that marks messages with RSV bits is active. */
   decodeCompressed: MessageDecoder | null = null;
+  /** Set with `decodeCompressed` when the extensions can decode a message piece by piece. */
+  decodePieces: PieceDecoder | null = null;
+  /** Whether the message being assembled is taken in pieces (handed on as it arrives). */
+  private streaming = false;
+  /** Bytes of the message taken in pieces so far: received, and handed on after decoding. */
+  private streamedIn = 0;
+  private streamedOut = 0;
+  private cutter: Utf8Cutter | null = null;
+  /** Bytes of the message gathered whole so far, when this assembler checks `maxLength`. */
+  private gathered = 0;
 
   private opcode = 0;
   /** The RSV bits of the message being assembled: non-zero means an extension must decode it. */
@@ -36,7 +74,19 @@ export class MessageAssembler {
   private pieces: ByteAccumulator | null = null;
   private utf8: Utf8Stream | null = null;
 
-  constructor(private readonly sink: MessageSink) {}
+  constructor(private readonly sink: MessageSink, private readonly limits: AssemblerLimits = WHOLE) {}
+
+  /** Whether a message taken in pieces is under way (its first piece handed on, not yet its end). */
+  get streamingMessage(): boolean {
+    return this.streaming;
+  }
+
+  /** Forgets the message under way (the connection failed or closed); true if it was taken in pieces. */
+  abandon(): boolean {
+    const streaming = this.streaming;
+    this.reset();
+    return streaming;
+  }
 
   /** Whether no message is being assembled (a fresh assembler would take the next piece alike). */
   get atRest(): boolean {
@@ -46,12 +96,28 @@ export class MessageAssembler {
   push(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void {
     if (this.opcode === 0) {
       // The first piece of a new message.
+      const limits = this.limits;
+      if (limits.announce && this.sink.onMessageStart(opcode, rsv)) {
+        this.opcode = opcode;
+        this.rsv = rsv;
+        this.streaming = true;
+        this.pushStreamed(piece, frameEnd && fin);
+        return;
+      }
       if (frameEnd && fin) {
+        if (piece.length > limits.maxLength) return this.tooLarge(piece.length, limits.maxLength);
         this.deliverWhole(piece, opcode, rsv);
         return;
       }
       this.opcode = opcode;
       this.rsv = rsv;
+    } else if (this.streaming) {
+      this.pushStreamed(piece, frameEnd && fin);
+      return;
+    }
+    if (this.limits.maxLength !== Infinity) {
+      this.gathered += piece.length;
+      if (this.gathered > this.limits.maxLength) return this.tooLarge(this.gathered, this.limits.maxLength);
     }
     if (this.opcode === Opcode.TEXT && this.rsv === 0) {
       if (this.utf8 === null) this.utf8 = new Utf8Stream();
@@ -81,6 +147,86 @@ export class MessageAssembler {
     this.deliverWhole(payload, messageOpcode, messageRsv);
   }
 
+  /** A piece of a message taken in pieces: decoded if it must be, checked, and handed on at once. */
+  private pushStreamed(piece: Uint8Array, last: boolean): void {
+    const limit = this.limits.maxStreamLength;
+    this.streamedIn += piece.length;
+    if (this.streamedIn > limit) return this.tooLarge(this.streamedIn, limit);
+    if (this.rsv === 0) {
+      if (piece.length > 0 && !this.handOn(piece)) return;
+    } else if (!this.decodePiece(piece, last)) {
+      return;
+    }
+    if (!last) return;
+    if (this.cutter !== null && !this.cutter.complete) {
+      this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Text message ends inside a UTF-8 sequence"));
+      return;
+    }
+    this.reset();
+    this.sink.onMessageEnd();
+  }
+
+  /** Decodes a piece of a compressed message taken in pieces; false if the connection failed. */
+  private decodePiece(piece: Uint8Array, last: boolean): boolean {
+    if (this.decodePieces === null) {
+      // No extension that decodes piece by piece: gather the message, decode it whole at its end.
+      (this.pieces ??= new ByteAccumulator()).push(piece);
+      if (!last) return true;
+      if (this.decodeCompressed === null) {
+        this.sink.onMessageError(new ProtocolError(CloseCode.PROTOCOL_ERROR, "Compressed message with no extension to decode it"));
+        return false;
+      }
+      let decoded: Uint8Array;
+      try {
+        decoded = this.decodeCompressed(this.pieces.take(), this.rsv);
+      } catch (error) {
+        this.sink.onMessageError(decodeError(error));
+        return false;
+      }
+      return decoded.length === 0 || this.handOn(decoded);
+    }
+    let failed = false;
+    try {
+      this.decodePieces(piece, this.rsv, last, (bytes) => {
+        if (!failed && !this.handOn(bytes)) failed = true;
+      });
+    } catch (error) {
+      if (!failed) this.sink.onMessageError(decodeError(error));
+      return false;
+    }
+    return !failed;
+  }
+
+  /**
+   * Hands decoded bytes on, text through the UTF-8 check; false (the connection failed) if they
+   * are invalid, or the message grew past `maxStreamLength`.
+   */
+  private handOn(bytes: Uint8Array): boolean {
+    if (!this.streaming) return false;
+    const limit = this.limits.maxStreamLength;
+    this.streamedOut += bytes.length;
+    if (this.streamedOut > limit) {
+      this.tooLarge(this.streamedOut, limit);
+      return false;
+    }
+    if (this.opcode !== Opcode.TEXT) {
+      this.sink.onMessageData(bytes);
+      return this.streaming;
+    }
+    const cutter = (this.cutter ??= new Utf8Cutter());
+    if (!cutter.push(bytes, (text) => {
+      if (this.streaming) this.sink.onMessageData(text);
+    })) {
+      if (this.streaming) this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
+      return false;
+    }
+    return this.streaming;
+  }
+
+  private tooLarge(length: number, limit: number): void {
+    this.sink.onMessageError(new ProtocolError(CloseCode.TOO_LARGE, `Message of ${length} bytes or more exceeds the limit (${limit})`));
+  }
+
   private deliverWhole(payload: Uint8Array, opcode: number, rsv: number): void {
     if (rsv !== 0) {
       if (this.decodeCompressed === null) {
@@ -90,10 +236,10 @@ export class MessageAssembler {
       try {
         payload = this.decodeCompressed(payload, rsv);
       } catch (error) {
-        this.sink.onMessageError(error instanceof ProtocolError ? error
-          : new ProtocolError(CloseCode.INVALID_DATA, `Could not decode a compressed message: ${(error as Error).message}`));
+        this.sink.onMessageError(decodeError(error));
         return;
       }
+      if (payload.length > this.limits.maxLength) return this.tooLarge(payload.length, this.limits.maxLength);
     }
     deliverMessage(this.sink, payload, opcode);
   }
@@ -103,7 +249,19 @@ export class MessageAssembler {
     this.rsv = 0;
     this.pieces?.clear();
     this.utf8 = null;
+    this.gathered = 0;
+    if (this.streaming) {
+      this.streaming = false;
+      this.streamedIn = this.streamedOut = 0;
+      this.cutter = null;
+    }
   }
+}
+
+/** An extension's failure to decode, as the protocol error that fails the connection. */
+function decodeError(error: unknown): ProtocolError {
+  return error instanceof ProtocolError ? error
+    : new ProtocolError(CloseCode.INVALID_DATA, `Could not decode a compressed message: ${(error as Error).message}`);
 }
 
 /**

@@ -8,14 +8,15 @@ import { ProtocolError } from "../errors.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
-import type { Payload } from "../types.js";
-import { resolveMaxLength } from "../options.js";
-import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
+import { resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "../options.js";
+import type { MessageWriter, Payload } from "../types.js";
+import { type ByteSource, EMPTY, concatBytes, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
 import { decodeUtf8 } from "../util/utf8.js";
-import { MessageAssembler, type MessageSink, deliverMessage } from "./assembler.js";
+import { type AssemblerLimits, MessageAssembler, type MessageSink, deliverMessage } from "./assembler.js";
 import { CloseCode, isValidCloseCode } from "./close.js";
 import { Framer } from "./framer.js";
 import { FrameParser, type FrameSink, Opcode } from "./parser.js";
+import { type MessageOutlet, OutgoingMessage, messageOpcode } from "./writer.js";
 
 /**
  * Every field below is 8 bytes of every open connection, so what can be read elsewhere is not a
@@ -24,9 +25,18 @@ import { FrameParser, type FrameSink, Opcode } from "./parser.js";
  * `BaseDriver.opening`. 192 -> 120 bytes per server connection (heap snapshot of 50 open
  * `Driver.server` connections; bench/heap.mjs measures the whole driver).
  */
-export abstract class HybiDriver extends BaseDriver implements FrameSink, MessageSink {
+export abstract class HybiDriver extends BaseDriver implements FrameSink, MessageSink, MessageOutlet {
   /** The largest incoming message, all its fragments together. */
   protected readonly maxLength: number;
+  /**
+   * How messages may be received in pieces (`receive: "stream"` or `"choose"`), shared by the
+   * connection's assemblers; null for whole messages only (the default), which the parser limits.
+   */
+  private readonly receiving: AssemblerLimits | null;
+  /** `receive: "choose"`: the `messagestart` handlers decide whether to take a message in pieces. */
+  private readonly choosing: boolean;
+  /** The message being sent in pieces (`startMessage`), if one is. */
+  private outgoing: OutgoingMessage | null = null;
   /**
    * The frame parser, the message assembler and the framer are made by the first bytes read once
    * open, the first data frame in and the first frame out: a connection that has read and sent
@@ -48,6 +58,22 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   constructor(io: DriverIO, options: DriverOptions, handlers?: DriverHandlers) {
     super(io, handlers);
     this.maxLength = resolveMaxLength(options);
+    const mode = resolveReceiveMode(options);
+    const maxStreamLength = resolveMaxStreamLength(options);
+    this.choosing = mode === "choose";
+    this.receiving = mode === "whole" ? null : {
+      announce: true,
+      // "choose": the parser checks the larger limit, and the assembler `maxLength` for whole messages.
+      maxLength: mode === "choose" ? this.maxLength : Infinity,
+      maxStreamLength,
+    };
+  }
+
+  /** The limit the frame parser checks: the largest message that may arrive, whole or in pieces. */
+  private get parserLimit(): number {
+    const receiving = this.receiving;
+    if (receiving === null) return this.maxLength;
+    return this.choosing ? Math.max(this.maxLength, receiving.maxStreamLength) : receiving.maxStreamLength;
   }
 
   /** Reads the frames that arrive (RFC 6455 §5.2). */
@@ -55,7 +81,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     let parser = this.parserOrNull;
     if (parser === null) {
       // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
-      parser = this.parserOrNull = new FrameParser(this, { expectMasked: !this.isClient, maxLength: this.maxLength });
+      parser = this.parserOrNull = new FrameParser(this, { expectMasked: !this.isClient, maxLength: this.parserLimit });
       if (this.extensions !== null) parser.allowedRsv = this.extensions.rsv;
     }
     return parser;
@@ -83,7 +109,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   /** Reassembles the data frames that arrive into messages. */
   protected get assembler(): MessageAssembler {
-    return (this.assemblerOrNull ??= new MessageAssembler(this));
+    return (this.assemblerOrNull ??= new MessageAssembler(this, this.receiving ?? undefined));
   }
 
   /** Builds the frames this end sends (masked on a client, RFC 6455 §5.3). */
@@ -117,6 +143,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   text(message: string): boolean {
     if (this.readyState !== OPEN) return this.queueSend(Opcode.TEXT, message);
+    if (this.outgoing !== null) return this.holdSend(Opcode.TEXT, message);
     this.sendText(message);
     return true;
   }
@@ -124,8 +151,95 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   binary(message: ByteSource): boolean {
     const bytes = toBytes(message);
     if (this.readyState !== OPEN) return this.queueSend(Opcode.BINARY, bytes);
+    if (this.outgoing !== null) return this.holdSend(Opcode.BINARY, bytes);
     this.sendBinary(bytes);
     return true;
+  }
+
+  startMessage(type: "text" | "binary"): MessageWriter | null {
+    const opcode = messageOpcode(type);
+    if (this.readyState !== OPEN || this.outgoing !== null) return null;
+    return (this.outgoing = new OutgoingMessage(this, opcode));
+  }
+
+  /** A whole message sent while one goes out in pieces waits for it to end (RFC 6455 §5.4). */
+  private holdSend(opcode: number, data: string | Uint8Array): boolean {
+    ((this.outgoing as OutgoingMessage).held ??= []).push({ opcode, data });
+    return true;
+  }
+
+  /** @internal (`MessageOutlet`) */
+  get canSend(): boolean {
+    return this.readyState === OPEN;
+  }
+
+  /**
+   * @internal (`MessageOutlet`) One frame of a message sent in pieces: through the extensions
+   * piece by piece when they can (RFC 7692 §6.1: their RSV bits on the first frame only), else
+   * gathered and sent as one frame at the end.
+   */
+  sendPiece(opcode: number, payload: Uint8Array, first: boolean, last: boolean): void {
+    const extensions = this.extensions;
+    const frameOpcode = first ? opcode : Opcode.CONTINUATION;
+    if (extensions === null) {
+      this.framer.frame(frameOpcode, payload, last, 0);
+    } else if (extensions.encodesPieces) {
+      const encoded = extensions.encodePiece(payload, opcode, last);
+      this.framer.frame(frameOpcode, encoded.payload, last, first ? encoded.rsv : 0);
+    } else {
+      this.sendGathered(opcode, payload, first, last);
+    }
+  }
+
+  /** Pieces of an outgoing message that the extensions cannot encode piece by piece, until its end. */
+  private gatheredOut: Uint8Array[] | null = null;
+
+  private sendGathered(opcode: number, payload: Uint8Array, first: boolean, last: boolean): void {
+    if (first) this.gatheredOut = [];
+    (this.gatheredOut as Uint8Array[]).push(payload.slice());
+    if (!last) return;
+    const whole = concatBytes(this.gatheredOut as Uint8Array[]);
+    this.gatheredOut = null;
+    this.sendEncoded(opcode, whole);
+  }
+
+  /** @internal (`MessageOutlet`) The message sent in pieces has ended: what waited for it goes out. */
+  finishMessage(writer: OutgoingMessage): void {
+    if (this.outgoing !== writer) return;
+    this.outgoing = null;
+    const held = writer.held;
+    writer.held = null;
+    if (held === null) return;
+    for (let i = 0; i < held.length; i++) {
+      if (this.readyState !== OPEN) return;
+      if (this.outgoing !== null) {
+        // A handler started another message in pieces meanwhile: the rest waits for that one.
+        for (; i < held.length; i++) this.holdSend(held[i].opcode, held[i].data);
+        return;
+      }
+      const { opcode, data } = held[i];
+      if (opcode === Opcode.TEXT) this.sendText(data as string);
+      else this.sendBinary(data as Uint8Array);
+    }
+  }
+
+  /** The connection is over: a message being sent in pieces never ends, and what waited is dropped. */
+  private dropOutgoing(): void {
+    const writer = this.outgoing;
+    if (writer === null) return;
+    this.outgoing = null;
+    this.gatheredOut = null;
+    writer.giveUp();
+  }
+
+  /**
+   * The connection failed or closed: a message being received in pieces ends with `error` before
+   * `error` and `close` are emitted; one being sent in pieces is given up.
+   */
+  private abandonMessages(error: Error): void {
+    this.dropOutgoing();
+    const assembler = this.assemblerOrNull;
+    if (assembler !== null && assembler.abandon()) this.emit("messageend", { error });
   }
 
   private sendText(message: string): void {
@@ -173,7 +287,11 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (pipeline === null) return;
     this.extensions = pipeline;
     this.parser.allowedRsv = pipeline.rsv;
-    this.assembler.decodeCompressed = (payload, rsv) => pipeline.decode(payload, rsv);
+    const assembler = this.assembler;
+    assembler.decodeCompressed = (payload, rsv) => pipeline.decode(payload, rsv);
+    if (pipeline.decodesPieces) {
+      assembler.decodePieces = (piece, rsv, last, emit) => pipeline.decodePiece(piece, rsv, last, emit);
+    }
   }
 
   /** A data message through the extensions, then out as one frame with the RSV bits they set. */
@@ -248,6 +366,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.readyState = CLOSED;
     this.stopParser();
     this.dropQueue();
+    this.abandonMessages(new ProtocolError(CloseCode.ABNORMAL, "The connection closed before the message ended"));
     this.releaseExtensions();
     this.emit("close", { code: CloseCode.ABNORMAL, reason: "" });
   }
@@ -273,7 +392,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   onData(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void {
     const assembler = this.assemblerOrNull;
-    if (assembler === null && fin && frameEnd && rsv === 0) {
+    if (assembler === null && fin && frameEnd && rsv === 0 && this.receiving === null) {
       // A whole message in one piece, not compressed, with no assembler made yet (so none in
       // progress): nothing to reassemble, so it is delivered here as the assembler would, and a
       // connection that only ever receives such messages never makes one (72 bytes per idle
@@ -290,6 +409,29 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   onMessageError(error: ProtocolError): void {
     this.fail(error);
+  }
+
+  onMessageStart(opcode: number, rsv: number): boolean {
+    let streamed = !this.choosing;
+    let during = true;
+    this.emit("messagestart", {
+      type: opcode === Opcode.TEXT ? "text" : "binary",
+      compressed: rsv !== 0,
+      stream: () => {
+        if (during) streamed = true;
+        return during;
+      },
+    });
+    during = false;
+    return streamed && this.readyState !== CLOSED;
+  }
+
+  onMessageData(piece: Uint8Array): void {
+    this.emit("messagedata", { data: piece });
+  }
+
+  onMessageEnd(): void {
+    this.emit("messageend", { error: null });
   }
 
   onProtocolError(error: ProtocolError): void {
@@ -334,6 +476,8 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     }
     // §5.5.1: after a close frame nothing more is read.
     this.stopParser();
+    this.abandonMessages(new ProtocolError(code === CloseCode.NO_STATUS ? CloseCode.NORMAL : code,
+      "The peer closed the connection before the message ended"));
     // §5.5.1: answer a close we did not start, echoing its status code (an empty close gets an empty
     // one). The parser runs only while OPEN or CLOSING, and CLOSING means our close was sent.
     if (this.readyState === OPEN && !this.writeClose(code === CloseCode.NO_STATUS ? null : code, EMPTY)) return;
@@ -354,6 +498,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (this.readyState === OPEN && !this.writeClose(error.code, truncateUtf8(error.message, 123))) return;
     this.readyState = CLOSED;
     this.dropQueue();
+    this.abandonMessages(error);
     this.releaseExtensions();
     this.emit("error", error);
     this.emit("close", { code: error.code, reason: error.message });

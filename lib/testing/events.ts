@@ -8,7 +8,9 @@ import { Inbox } from "./inbox.js";
 /** One event as `[type, event]`, in the order the driver emitted it. */
 export type RecordedEvent = { [K in DriverEventType]: [K, DriverEvents[K]] }[DriverEventType];
 
-const TYPES: readonly DriverEventType[] = ["connect", "open", "message", "ping", "pong", "close", "error"];
+const TYPES: readonly DriverEventType[] = [
+  "connect", "open", "message", "messagestart", "messagedata", "messageend", "ping", "pong", "close", "error",
+];
 
 /** Every event a driver emits, from the moment it is made, in order; and promises of the next ones. */
 export class EventLog {

@@ -103,6 +103,58 @@ export class Utf8Stream {
 }
 
 /**
+ * Checks a text message received in pieces (RFC 6455 §8.1) and hands on its bytes cut only between
+ * characters: each piece up to its last complete sequence (checked by the platform's decoder, as
+ * `Utf8Stream` does); the up to three bytes of a sequence the piece's end cuts off are kept, checked
+ * byte by byte as they arrive (RFC 3629 §4), and handed on as a piece of their own once complete.
+ * Nothing is copied but those few bytes, and nothing is held but them.
+ */
+export class Utf8Cutter {
+  private readonly cut = new Uint8Array(4);
+  private cutLength = 0;
+
+  /** Whether no sequence is left open: the text may end here. */
+  get complete(): boolean {
+    return this.cutLength === 0;
+  }
+
+  /**
+   * Checks `piece` and hands its complete characters to `emit`; returns false, having handed on
+   * only what came before, as soon as the bytes so far cannot begin valid UTF-8.
+   */
+  push(piece: Uint8Array, emit: (bytes: Uint8Array) => void): boolean {
+    const end = piece.length;
+    let start = 0;
+    if (this.cutLength > 0) {
+      const cut = this.cut;
+      const size = sequenceSize(cut[0]);
+      while (this.cutLength < size && start < end) {
+        const byte = piece[start++];
+        if (!continues(cut[0], this.cutLength, byte)) return false;
+        cut[this.cutLength++] = byte;
+      }
+      if (this.cutLength < size) return true;
+      if (decodeUtf8(cut.subarray(0, size)) === null) return false;
+      this.cutLength = 0;
+      emit(cut.slice(0, size));
+    }
+    const whole = completeEnd(piece, start, end);
+    if (whole < 0) return false;
+    for (let i = whole; i < end; i++) {
+      const byte = piece[i];
+      if (i > whole && !continues(piece[whole], i - whole, byte)) return false;
+    }
+    if (whole > start) {
+      const bytes = start === 0 && whole === end ? piece : piece.subarray(start, whole);
+      if (decodeUtf8(bytes) === null) return false;
+      emit(bytes);
+    }
+    for (let i = whole; i < end; i++) this.cut[this.cutLength++] = piece[i];
+    return true;
+  }
+}
+
+/**
  * The length of the sequence that lead byte `lead` begins (RFC 3629 §4), or 0 if no valid sequence
  * begins with it: a continuation byte, C0 and C1 (overlong), F5 to FF (beyond U+10FFFF).
  */
