@@ -3,8 +3,9 @@
 // ratios. Writes docs/benchmarks.md and docs/benchmarks.svg.
 //
 // Environment: BENCH_ROUNDS (default 5) for parsing and framing, BENCH_NET_ROUNDS (default 3) for the
-// loopback parts, BENCH_ONLY=parse,frame,echo,http2,handshake,heap to run some parts only (the docs are
-// written only by a full run).
+// loopback parts, BENCH_ONLY=parse,frame,echo,http2,handshake,heap,runtimes,stream to run some parts
+// only (the docs are written only by a full run); BENCH_STREAM_BYTES and BENCH_STREAM_TEXT_BYTES size
+// the messages in pieces (bench/streaming.mjs).
 import { fork, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,6 +17,7 @@ import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mj
 import { fastPaths, wsUsesBufferUtil } from "./peers.mjs";
 import { renderMarkdown, renderSvg } from "./report.mjs";
 import { RUNTIMES, startRuntimeServer } from "./runtimes.mjs";
+import { STREAM, streaming } from "./streaming.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -237,6 +239,10 @@ try {
 }
 if (runs("echo") || runs("http2") || runs("handshake") || runs("heap")) results.network = await network();
 if (runs("runtimes")) results.runtimes = await runtimes();
+if (runs("stream")) {
+  log(`stream: ${STREAM.binaryBytes} B binary, ${STREAM.textBytes} B text, to disk and back`);
+  results.stream = await streaming(STREAM);
+}
 results.seconds = (Date.now() - started) / 1000;
 
 const markdown = renderMarkdown(results);

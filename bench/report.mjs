@@ -238,7 +238,21 @@ export function renderMarkdown(results) {
       out.push("");
     }
   }
-  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 10 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "BENCH_ONLY=runtimes npm run bench     # Deno and Bun only", "```", "");
+  if (results.stream) {
+    const MiB = 1024 * 1024;
+    out.push("## Messages in pieces, to disk and back", "");
+    out.push("A binary and a text message through a server of ours on the Node adapter over loopback (`bench/streaming.mjs`): the");
+    out.push("client pipes a file into the message (`sendStream`), the server pipes it into a file (`receiveStreams`), then sends");
+    out.push("that file back the same way. RSS growth is the peak over the process's RSS once connected and warmed up (client and");
+    out.push("server are one process); the ceiling is raw `node:net` between two sockets of the same process, no disk, just before.", "");
+    out.push("| message | size | up, GB/s | back, GB/s | loopback ceiling, GB/s | RSS growth | same bytes back |");
+    out.push("|---|---:|---:|---:|---:|---:|---|");
+    for (const leg of results.stream.legs) {
+      out.push(`| ${leg.type} | ${(leg.bytes / MiB).toFixed(0)} MiB | ${(leg.up / 1e9).toFixed(2)} | ${(leg.down / 1e9).toFixed(2)} | ${(leg.ceiling / 1e9).toFixed(2)} | ${(leg.rssGrowth / MiB).toFixed(1)} MiB (≤ 64 MiB, ${verdict(leg.rssGrowth, 64 * MiB, true)}) | ${leg.same ? "yes" : "NO"} |`);
+    }
+    out.push("");
+  }
+  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 10 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "BENCH_ONLY=runtimes npm run bench     # Deno and Bun only", "BENCH_ONLY=stream BENCH_STREAM_BYTES=4294967296 BENCH_STREAM_TEXT_BYTES=1073741824 npm run bench  # messages in pieces, full size", "```", "");
   return out.join("\n");
 }
 

@@ -25,6 +25,13 @@ export interface Inflater {
    * next call starts a new one.
    */
   inflate(data: Uint8Array): Uint8Array;
+  /**
+   * Optional: where the DEFLATE stream ended (a final block, RFC 1951 §3.2.3) in the last
+   * `inflate` call's input: the number of its bytes the stream took (0 if it had ended before the
+   * call, its input then read as a new stream), or -1 if it did not end. A message inflated in
+   * pieces uses it to ignore what follows the end, as a message inflated whole does.
+   */
+  readonly streamEnd?: number;
   reset(): void;
   close(): void;
 }

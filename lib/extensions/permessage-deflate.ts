@@ -209,6 +209,10 @@ class DeflateSession implements ExtensionSession {
   private readonly compress: boolean;
   /** The last byte of the message being inflated in pieces, held back (see `decodePiece`); -1 for none. */
   private held = -1;
+  /** The DEFLATE stream of the message being inflated in pieces has ended: the rest is not read. */
+  private ended = false;
+  /** Some of the message being inflated in pieces has been inflated. */
+  private inflating = false;
   /** The most compressed bytes inflated in one call by `decodePiece`. */
   private readonly slice: number;
 
@@ -276,7 +280,7 @@ class DeflateSession implements ExtensionSession {
     const end = piece.length - 1;
     if (end >= 0) {
       if (this.held >= 0) this.inflateSlice(inflater, Uint8Array.of(this.held), emit);
-      for (let at = 0; at < end; at += slice) this.inflateSlice(inflater, piece.subarray(at, Math.min(at + slice, end)), emit);
+      for (let at = 0; at < end && !this.ended; at += slice) this.inflateSlice(inflater, piece.subarray(at, Math.min(at + slice, end)), emit);
       this.held = piece[end];
     }
     if (!last) return;
@@ -284,8 +288,10 @@ class DeflateSession implements ExtensionSession {
     const held = this.held;
     this.held = -1;
     if (held < 0) return;
+    // RFC 7692 §7.2.2: the last byte with 00 00 ff ff appended, unless the stream has ended.
     this.inflateSlice(inflater, Uint8Array.of(held, 0x00, 0x00, 0xff, 0xff), emit);
-    if (this.options.resetInflater) inflater.reset();
+    this.ended = this.inflating = false;
+    if (this.options.resetInflater) this.inflater?.reset();
   }
 
   /**
@@ -306,14 +312,46 @@ class DeflateSession implements ExtensionSession {
     return { payload: out, rsv: rsv | RSV1 };
   }
 
+  /**
+   * Inflates one slice of a message in pieces. Once the DEFLATE stream has ended inside the message
+   * (BFINAL, RFC 7692 §7.2.3.4), the rest of the message is not read, as `decode` reading it whole
+   * leaves it unread: the inflater has reset itself for the next message, and what it made of input
+   * after the end (as a new stream: see `Inflater.streamEnd`) is dropped, failure included.
+   */
   private inflateSlice(inflater: Inflater, input: Uint8Array, emit: (bytes: Uint8Array) => void): void {
+    if (this.ended) return;
+    // A stream that ended before the message's first byte was the last message's: this message
+    // starts a new one, as the inflater has done (see `Inflater.streamEnd`).
+    const midMessage = this.inflating;
+    this.inflating = true;
     let out: Uint8Array;
     try {
       out = inflater.inflate(input);
     } catch (error) {
+      if (midMessage && inflater.streamEnd === 0) {
+        this.stopAtEnd(inflater);
+        return;
+      }
       throw inflateError(error, this.maxLength);
     }
+    const end = inflater.streamEnd ?? -1;
+    if (midMessage && end === 0) {
+      this.stopAtEnd(inflater);
+      return;
+    }
+    if (end > 0) this.ended = true;
     if (out.length > 0) emit(out);
+  }
+
+  /**
+   * The stream ended before this input, which was read as a new stream: forgotten, with the
+   * inflater (which a failure may have destroyed). The next message gets a fresh one, with the
+   * empty window the end of a stream leaves anyway.
+   */
+  private stopAtEnd(inflater: Inflater): void {
+    this.ended = true;
+    inflater.close();
+    this.inflater = null;
   }
 
   private inflaterOrNew(): Inflater {

@@ -95,6 +95,8 @@ class ZlibCoder implements Deflater, Inflater {
   private readonly handle: ZlibHandle;
   private readonly flush: number;
   private closed = false;
+  /** See `Inflater.streamEnd`. */
+  streamEnd = -1;
 
   constructor(zlib: ZlibModule, private readonly stream: ZlibStream, private readonly maxLength: number) {
     this.flush = zlib.constants.Z_SYNC_FLUSH;
@@ -110,12 +112,14 @@ class ZlibCoder implements Deflater, Inflater {
 
   inflate(data: Uint8Array): Uint8Array {
     let out: Uint8Array;
+    this.streamEnd = -1;
     try {
       out = this.process(data);
       // The stream ended with the last message's last byte (a final stored block whose LEN and NLEN
       // were the 00 00 ff ff appended to it, RFC 7692 §7.2.2), leaving no input unread to show it
       // (below): zlib read none of this message. It starts a new stream.
       if (this.stream.bytesWritten === 0 && data.length > 0) {
+        this.streamEnd = 0;
         this.stream.reset();
         out = this.process(data);
       }
@@ -128,7 +132,10 @@ class ZlibCoder implements Deflater, Inflater {
     // RFC 1951 §3.2.3: a block with BFINAL set ends the DEFLATE stream, and zlib reads nothing after
     // it, so every later message would inflate to nothing. RFC 7692 §7.2.3.4 lets a sender end a
     // message so: input left unread means the stream is over, and the next one starts afresh.
-    if (this.stream.bytesWritten < data.length) this.stream.reset();
+    if (this.stream.bytesWritten < data.length) {
+      if (this.streamEnd < 0) this.streamEnd = this.stream.bytesWritten;
+      this.stream.reset();
+    }
     return out;
   }
 

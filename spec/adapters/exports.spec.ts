@@ -15,6 +15,7 @@ const EXPECTED = {
   "wsdriver/node": "acceptSocket,acceptStream,acceptUpgrade,attach,connect,connectHttp2",
   "wsdriver/deno": "accept,attach,connect",
   "wsdriver/bun": "connect,serverHandlers",
+  "wsdriver/streams": "receiveStreams,sendStream",
 };
 
 beforeAll(() => ensureBuilt(), 120_000);
