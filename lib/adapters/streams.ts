@@ -45,7 +45,10 @@ export interface ReceiveStreamOptions {
    * `message`). Default: all. With `receive: "stream"` every message is a stream anyway.
    */
   accept?(event: MessageStartEvent): boolean;
-  /** How to pause the transport; default the connection's socket's `pause`/`resume` (Node), if any. */
+  /**
+   * How to pause the transport. Default: the connection's `pause`/`resume`, or its socket's (Node,
+   * Bun); the Deno adapter has neither, and reads on (pass one to bound what a lagging reader holds).
+   */
   flow?: FlowControl | null;
 }
 
@@ -144,11 +147,27 @@ class MessageReadable {
   }
 }
 
-/** The Node socket's `pause` and `resume`, when the connection has a socket that has them. */
+/**
+ * How to pause the connection's transport: the connection's own `pause`/`resume` if it has them,
+ * else its socket's (a Node socket; a Bun socket), looked up when needed, since a client's socket
+ * may come after the connection. Null when there is neither (the Deno adapter reads on).
+ */
 function flowOf(connection: object): FlowControl | null {
-  const socket = (connection as { socket?: Partial<FlowControl> }).socket;
-  if (socket === undefined || typeof socket.pause !== "function" || typeof socket.resume !== "function") return null;
-  return { pause: () => (socket as FlowControl).pause(), resume: () => (socket as FlowControl).resume() };
+  type Pausable = Partial<FlowControl> | null | undefined;
+  const own = connection as Pausable;
+  if (typeof own?.pause === "function" && typeof own.resume === "function") return own as FlowControl;
+  const socket = (): Pausable => (connection as { socket?: Pausable }).socket;
+  if (!("socket" in connection)) return null;
+  return {
+    pause: () => {
+      const target = socket();
+      if (typeof target?.pause === "function" && typeof target.resume === "function") target.pause();
+    },
+    resume: () => {
+      const target = socket();
+      if (typeof target?.pause === "function" && typeof target.resume === "function") target.resume();
+    },
+  };
 }
 
 /**
