@@ -34,6 +34,10 @@ export const FREE_NAMES: Record<string, string> = {
   Driver: `import { Driver } from "wsdriver";`,
   attach: `import { attach } from "wsdriver/node";`,
   acceptUpgrade: `import { acceptUpgrade } from "wsdriver/node";`,
+  file: `declare const file: import("node:fs").WriteStream;`,
+  source: `declare const source: AsyncIterable<Uint8Array>;`,
+  fileStream: `declare function fileStream(path: string): ReadableStream<Uint8Array>;`,
+  "connection:node": `declare const connection: import("wsdriver/node").Connection<import("wsdriver").ServerDriver>;`,
   "connection:deno": `declare const connection: ReturnType<typeof import("wsdriver/deno").accept>;`,
   "connection:bun": `declare const connection: ReturnType<typeof import("wsdriver/bun").connect>;`,
 };
