@@ -41,6 +41,8 @@ export interface MessageSink {
 export interface AssemblerLimits {
   /** Ask the sink at each message's start whether to take it in pieces. */
   announce: boolean;
+  /** `receive: "choose"`: the sink's `messagestart` handlers decide (else every message is taken in pieces). */
+  choose: boolean;
   /**
    * The largest message gathered whole, checked here as pieces arrive: the frame parser checks
    * the larger `maxStreamLength` when messages may be taken in pieces. Infinity when the parser
@@ -51,19 +53,15 @@ export interface AssemblerLimits {
   maxStreamLength: number;
 }
 
-const WHOLE: AssemblerLimits = { announce: false, maxLength: Infinity, maxStreamLength: Infinity };
+const WHOLE: AssemblerLimits = { announce: false, choose: false, maxLength: Infinity, maxStreamLength: Infinity };
 
 export class MessageAssembler {
   /** Set when an extension that marks messages with RSV bits is active. */
   decodeCompressed: MessageDecoder | null = null;
   /** Set with `decodeCompressed` when the extensions can decode a message piece by piece. */
   decodePieces: PieceDecoder | null = null;
-  /** Whether the message being assembled is taken in pieces (handed on as it arrives). */
-  private streaming = false;
-  /** Bytes of the message taken in pieces so far: received, and handed on after decoding. */
-  private streamedIn = 0;
-  private streamedOut = 0;
-  private cutter: Utf8Cutter | null = null;
+  /** The message being taken in pieces (handed on as it arrives), if it is. */
+  private stream: StreamedMessage | null = null;
   /** Bytes of the message gathered whole so far, when this assembler checks `maxLength`. */
   private gathered = 0;
 
@@ -76,14 +74,9 @@ export class MessageAssembler {
 
   constructor(private readonly sink: MessageSink, private readonly limits: AssemblerLimits = WHOLE) {}
 
-  /** Whether a message taken in pieces is under way (its first piece handed on, not yet its end). */
-  get streamingMessage(): boolean {
-    return this.streaming;
-  }
-
   /** Forgets the message under way (the connection failed or closed); true if it was taken in pieces. */
   abandon(): boolean {
-    const streaming = this.streaming;
+    const streaming = this.stream !== null;
     this.reset();
     return streaming;
   }
@@ -100,7 +93,7 @@ export class MessageAssembler {
       if (limits.announce && this.sink.onMessageStart(opcode, rsv)) {
         this.opcode = opcode;
         this.rsv = rsv;
-        this.streaming = true;
+        this.stream = new StreamedMessage();
         this.pushStreamed(piece, frameEnd && fin);
         return;
       }
@@ -111,7 +104,7 @@ export class MessageAssembler {
       }
       this.opcode = opcode;
       this.rsv = rsv;
-    } else if (this.streaming) {
+    } else if (this.stream !== null) {
       this.pushStreamed(piece, frameEnd && fin);
       return;
     }
@@ -150,15 +143,16 @@ export class MessageAssembler {
   /** A piece of a message taken in pieces: decoded if it must be, checked, and handed on at once. */
   private pushStreamed(piece: Uint8Array, last: boolean): void {
     const limit = this.limits.maxStreamLength;
-    this.streamedIn += piece.length;
-    if (this.streamedIn > limit) return this.tooLarge(this.streamedIn, limit);
+    const stream = this.stream as StreamedMessage;
+    stream.received += piece.length;
+    if (stream.received > limit) return this.tooLarge(stream.received, limit);
     if (this.rsv === 0) {
       if (piece.length > 0 && !this.handOn(piece)) return;
     } else if (!this.decodePiece(piece, last)) {
       return;
     }
     if (!last) return;
-    if (this.cutter !== null && !this.cutter.complete) {
+    if (stream.cutter !== null && !stream.cutter.complete) {
       this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Text message ends inside a UTF-8 sequence"));
       return;
     }
@@ -202,25 +196,27 @@ export class MessageAssembler {
    * are invalid, or the message grew past `maxStreamLength`.
    */
   private handOn(bytes: Uint8Array): boolean {
-    if (!this.streaming) return false;
+    const stream = this.stream;
+    if (stream === null) return false;
     const limit = this.limits.maxStreamLength;
-    this.streamedOut += bytes.length;
-    if (this.streamedOut > limit) {
-      this.tooLarge(this.streamedOut, limit);
+    stream.handedOn += bytes.length;
+    if (stream.handedOn > limit) {
+      this.tooLarge(stream.handedOn, limit);
       return false;
     }
     if (this.opcode !== Opcode.TEXT) {
       this.sink.onMessageData(bytes);
-      return this.streaming;
+      return this.stream === stream;
     }
-    const cutter = (this.cutter ??= new Utf8Cutter());
+    const cutter = (stream.cutter ??= new Utf8Cutter());
+    // A handler may end the connection meanwhile (the message is then abandoned): nothing more then.
     if (!cutter.push(bytes, (text) => {
-      if (this.streaming) this.sink.onMessageData(text);
+      if (this.stream === stream) this.sink.onMessageData(text);
     })) {
-      if (this.streaming) this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
+      if (this.stream === stream) this.sink.onMessageError(new ProtocolError(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text message"));
       return false;
     }
-    return this.streaming;
+    return this.stream === stream;
   }
 
   private tooLarge(length: number, limit: number): void {
@@ -250,12 +246,15 @@ export class MessageAssembler {
     this.pieces?.clear();
     this.utf8 = null;
     this.gathered = 0;
-    if (this.streaming) {
-      this.streaming = false;
-      this.streamedIn = this.streamedOut = 0;
-      this.cutter = null;
-    }
+    this.stream = null;
   }
+}
+
+/** A message being taken in pieces: its bytes so far, received and handed on, and its text check. */
+class StreamedMessage {
+  received = 0;
+  handedOn = 0;
+  cutter: Utf8Cutter | null = null;
 }
 
 /** An extension's failure to decode, as the protocol error that fails the connection. */

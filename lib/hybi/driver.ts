@@ -33,8 +33,6 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
    * connection's assemblers; null for whole messages only (the default), which the parser limits.
    */
   private readonly receiving: AssemblerLimits | null;
-  /** `receive: "choose"`: the `messagestart` handlers decide whether to take a message in pieces. */
-  private readonly choosing: boolean;
   /** The message being sent in pieces (`startMessage`), if one is. */
   private outgoing: OutgoingMessage | null = null;
   /**
@@ -60,9 +58,9 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.maxLength = resolveMaxLength(options);
     const mode = resolveReceiveMode(options);
     const maxStreamLength = resolveMaxStreamLength(options);
-    this.choosing = mode === "choose";
     this.receiving = mode === "whole" ? null : {
       announce: true,
+      choose: mode === "choose",
       // "choose": the parser checks the larger limit, and the assembler `maxLength` for whole messages.
       maxLength: mode === "choose" ? this.maxLength : Infinity,
       maxStreamLength,
@@ -73,7 +71,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   private get parserLimit(): number {
     const receiving = this.receiving;
     if (receiving === null) return this.maxLength;
-    return this.choosing ? Math.max(this.maxLength, receiving.maxStreamLength) : receiving.maxStreamLength;
+    return receiving.choose ? Math.max(this.maxLength, receiving.maxStreamLength) : receiving.maxStreamLength;
   }
 
   /** Reads the frames that arrive (RFC 6455 §5.2). */
@@ -187,20 +185,14 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
       const encoded = extensions.encodePiece(payload, opcode, last);
       this.framer.frame(frameOpcode, encoded.payload, last, first ? encoded.rsv : 0);
     } else {
-      this.sendGathered(opcode, payload, first, last);
+      // Extensions that cannot encode piece by piece: the pieces are gathered, and sent whole at the end.
+      const writer = this.outgoing as OutgoingMessage;
+      (writer.gathered ??= []).push(payload.slice());
+      if (!last) return;
+      const whole = concatBytes(writer.gathered);
+      writer.gathered = null;
+      this.sendEncoded(opcode, whole);
     }
-  }
-
-  /** Pieces of an outgoing message that the extensions cannot encode piece by piece, until its end. */
-  private gatheredOut: Uint8Array[] | null = null;
-
-  private sendGathered(opcode: number, payload: Uint8Array, first: boolean, last: boolean): void {
-    if (first) this.gatheredOut = [];
-    (this.gatheredOut as Uint8Array[]).push(payload.slice());
-    if (!last) return;
-    const whole = concatBytes(this.gatheredOut as Uint8Array[]);
-    this.gatheredOut = null;
-    this.sendEncoded(opcode, whole);
   }
 
   /** @internal (`MessageOutlet`) The message sent in pieces has ended: what waited for it goes out. */
@@ -228,7 +220,6 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     const writer = this.outgoing;
     if (writer === null) return;
     this.outgoing = null;
-    this.gatheredOut = null;
     writer.giveUp();
   }
 
@@ -412,7 +403,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   }
 
   onMessageStart(opcode: number, rsv: number): boolean {
-    let streamed = !this.choosing;
+    let streamed = !(this.receiving as AssemblerLimits).choose;
     let during = true;
     this.emit("messagestart", {
       type: opcode === Opcode.TEXT ? "text" : "binary",

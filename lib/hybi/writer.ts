@@ -28,6 +28,8 @@ export class OutgoingMessage implements MessageWriter {
   private highSurrogate = "";
   /** Whole messages sent while this one is under way, in order: sent once it ends. */
   held: Array<{ opcode: number; data: string | Uint8Array }> | null = null;
+  /** The pieces so far, when the extensions cannot encode piece by piece (sent whole at the end). */
+  gathered: Uint8Array[] | null = null;
 
   constructor(private readonly outlet: MessageOutlet, private readonly opcode: number) {}
 
@@ -62,7 +64,7 @@ export class OutgoingMessage implements MessageWriter {
   /** The connection closed first: the message will never end, and what waited for it is dropped. */
   giveUp(): void {
     this.done = true;
-    this.held = null;
+    this.held = this.gathered = null;
   }
 
   /**
