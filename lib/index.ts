@@ -3,14 +3,15 @@
  * @module wsdriver
  */
 export { Driver } from "./driver.js";
-export type { ClientDriver, Http2ClientDriver, HttpRequest, Payload, ServerDriver } from "./types.js";
+export type { ClientDriver, Http2ClientDriver, HttpRequest, MessageWriter, Payload, ServerDriver } from "./types.js";
 export type { HeaderList, Http2HeadersInput } from "./hybi/handshake-http2.js";
 export type { Http2ClientIO, Http2ServerIO } from "./hybi/http2.js";
 export type { ReadyState } from "./base.js";
 export type {
-  CloseEvent, ConnectEvent, DriverEventHandler, DriverEventType, DriverEvents, MessageEvent, OpenEvent, PingEvent, PongEvent,
+  CloseEvent, ConnectEvent, DriverEventHandler, DriverEventType, DriverEvents, MessageDataEvent, MessageEndEvent, MessageEvent,
+  MessageStartEvent, OpenEvent, PingEvent, PongEvent,
 } from "./events.js";
-export type { ClientOptions, DriverIO, DriverOptions, RequestLike, ServerOptions } from "./options.js";
+export type { ClientOptions, DriverIO, DriverOptions, ReceiveMode, RequestLike, ServerOptions } from "./options.js";
 export type { HeaderMap, HeadersInput, HeaderRecord } from "./http/headers.js";
 export type { OriginPolicy } from "./http/origin.js";
 export type { ByteSource } from "./util/bytes.js";

@@ -13,10 +13,14 @@
  * transport is paused (`flow`) until the reader takes more; a writable waits for the transport to
  * drain (`needsDrain`, `drained()`) after each piece. Uses web-standard streams only, and no
  * runtime's sockets: how to pause reading is the `flow` given, or found on the connection.
+ *
+ * @module wsdriver/streams
  */
 import type { MessageStartEvent } from "../events.js";
 import type { Driver as DriverInterface, MessageWriter } from "../types.js";
 import type { AdapterConnection } from "./connection.js";
+
+export type { AdapterConnection } from "./connection.js";
 
 /** How to stop and restart reading a connection's transport. */
 export interface FlowControl {
