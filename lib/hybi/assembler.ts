@@ -29,8 +29,11 @@ export type PieceDecoder = (piece: Uint8Array, rsv: number, last: boolean, emit:
 export interface MessageSink {
   onMessage(data: string | Uint8Array): void;
   onMessageError(error: ProtocolError): void;
-  /** A message begins (only when `announce` is set): returns whether to take it in pieces. */
-  onMessageStart(opcode: number, rsv: number): boolean;
+  /**
+   * A message begins (only when `announce` is set): returns `TAKE_IN_PIECES`, `TAKE_WHOLE`, or
+   * `STOP` if a handler ended the connection meanwhile (nothing more is read).
+   */
+  onMessageStart(opcode: number, rsv: number): number;
   /** The next piece of a message taken in pieces: decoded, and for text complete characters only. */
   onMessageData(piece: Uint8Array): void;
   /** A message taken in pieces ended with its last frame. */
@@ -52,6 +55,9 @@ export interface AssemblerLimits {
   /** The largest message taken in pieces, counted before and after decoding. */
   maxStreamLength: number;
 }
+
+/** What `MessageSink.onMessageStart` answers. */
+export const TAKE_WHOLE = 0, TAKE_IN_PIECES = 1, STOP = 2;
 
 const WHOLE: AssemblerLimits = { announce: false, choose: false, maxLength: Infinity, maxStreamLength: Infinity };
 
@@ -90,12 +96,16 @@ export class MessageAssembler {
     if (this.opcode === 0) {
       // The first piece of a new message.
       const limits = this.limits;
-      if (limits.announce && this.sink.onMessageStart(opcode, rsv)) {
-        this.opcode = opcode;
-        this.rsv = rsv;
-        this.stream = new StreamedMessage();
-        this.pushStreamed(piece, frameEnd && fin);
-        return;
+      if (limits.announce) {
+        const take = this.sink.onMessageStart(opcode, rsv);
+        if (take === STOP) return;
+        if (take === TAKE_IN_PIECES) {
+          this.opcode = opcode;
+          this.rsv = rsv;
+          this.stream = new StreamedMessage();
+          this.pushStreamed(piece, frameEnd && fin);
+          return;
+        }
       }
       if (frameEnd && fin) {
         if (piece.length > limits.maxLength) return this.tooLarge(piece.length, limits.maxLength);

@@ -12,7 +12,9 @@ import { resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "..
 import type { MessageWriter, Payload } from "../types.js";
 import { type ByteSource, EMPTY, concatBytes, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
 import { decodeUtf8 } from "../util/utf8.js";
-import { type AssemblerLimits, MessageAssembler, type MessageSink, deliverMessage } from "./assembler.js";
+import {
+  type AssemblerLimits, MessageAssembler, type MessageSink, STOP, TAKE_IN_PIECES, TAKE_WHOLE, deliverMessage,
+} from "./assembler.js";
 import { CloseCode, isValidCloseCode } from "./close.js";
 import { Framer } from "./framer.js";
 import { FrameParser, type FrameSink, Opcode } from "./parser.js";
@@ -402,7 +404,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.fail(error);
   }
 
-  onMessageStart(opcode: number, rsv: number): boolean {
+  onMessageStart(opcode: number, rsv: number): number {
     let streamed = !(this.receiving as AssemblerLimits).choose;
     let during = true;
     this.emit("messagestart", {
@@ -414,7 +416,8 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
       },
     });
     during = false;
-    return streamed && this.readyState !== CLOSED;
+    if (this.readyState === CLOSED) return STOP;
+    return streamed ? TAKE_IN_PIECES : TAKE_WHOLE;
   }
 
   onMessageData(piece: Uint8Array): void {

@@ -202,6 +202,13 @@ describe("receive: \"choose\": the `messagestart` handler decides, message by me
     expect(tryLate()).toBe(false);
   });
 
+  it("reads nothing more once a `messagestart` handler has ended the connection", () => {
+    const { driver, events } = openServer({ receive: "choose" });
+    driver.on("messagestart", () => driver.end());
+    driver.parse(concat(clientFrame({ opcode: TEXT, payload: "never" }), clientFrame({ opcode: BINARY, payload: bytes(1) })));
+    expect(summary(events)).toEqual([["start", "text", false], ["close", 1006]]);
+  });
+
   it("still holds a whole message to maxLength (1009), while one in pieces may pass it", () => {
     const { driver, events } = chooser({ maxLength: 3 });
     driver.parse(clientFrame({ opcode: BINARY, payload: bytes(1, 2, 3, 4, 5) }));
