@@ -17,6 +17,7 @@ export type { ByteSource } from "./util/bytes.js";
 export { HandshakeError, ProtocolError } from "./errors.js";
 export { CloseCode, isValidCloseCode } from "./hybi/close.js";
 export { ProxyError } from "./proxy.js";
+export { PreparedMessage, prepareMessage } from "./prepared.js";
 export { deflate, PERMESSAGE_DEFLATE } from "./extensions/permessage-deflate.js";
 export type { DeflateOptions } from "./extensions/permessage-deflate.js";
 export type {

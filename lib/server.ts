@@ -16,6 +16,7 @@ import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
 import { type DriverIO, type ServerOptions, resolveMaxLength } from "./options.js";
+import type { PreparedMessage } from "./prepared.js";
 import type { HttpRequest, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes, utf8Encode } from "./util/bytes.js";
 
@@ -127,6 +128,11 @@ export class HttpServerDriver implements ServerDriver {
   binary(message: ByteSource): boolean {
     if (this.delegate) return this.delegate.binary(message);
     return this.forward((driver) => driver.binary(message));
+  }
+
+  sendPrepared(message: PreparedMessage): boolean {
+    if (this.delegate) return this.delegate.sendPrepared(message);
+    return this.forward((driver) => driver.sendPrepared(message));
   }
 
   ping(payload?: Payload, onPong?: () => void): boolean {

@@ -37,6 +37,13 @@ export interface ExtensionSession {
    * `rsv` is what earlier extensions in the pipeline have set.
    */
   encode(payload: Uint8Array, rsv: number, opcode: number): EncodedMessage;
+  /**
+   * Optional. For a session whose encoding of `payload` depends on nothing but its bytes (no
+   * state carried from one message to the next): a value (compared with `===`) that every
+   * session encoding it to the same bytes returns alike, so a `PreparedMessage` encodes it once
+   * for all of them. Null, or no method, when this session must encode the message itself.
+   */
+  encodingKey?(payload: Uint8Array, opcode: number): unknown;
   /** The connection is over: release what the session holds. */
   close(): void;
 }

@@ -9,6 +9,7 @@
 import { ProtocolError } from "../errors.js";
 import { CloseCode } from "../hybi/close.js";
 import { getDeflateEngine } from "./codec.js";
+import { CoderPool, History, type Lease, deflaterPool, inflaterPool } from "./contexts.js";
 import { type DeflateEngine, type Deflater, type Inflater, InflateLimitError } from "./engine.js";
 import { type Extension, type ExtensionContext, type ExtensionResponse, type ExtensionSession, RSV1 } from "./extension.js";
 import type { ExtensionParamValue, ExtensionParams } from "./negotiation.js";
@@ -42,6 +43,14 @@ export interface DeflateOptions {
   memLevel?: number;
   /** Messages shorter than this many bytes are sent uncompressed. Default 0: all are compressed. */
   threshold?: number;
+  /**
+   * How many connections keeping context (no `*_no_context_takeover`) hold a live compressor, and
+   * as many a live decompressor, at once, per engine and parameter set; the least recently used
+   * gives its own up when another needs one. A connection without one compresses its next message
+   * without context and primes a decompressor with the last window it received. Default 64: at most
+   * about 16 MiB of zlib state however many connections there are (docs/extensions.md).
+   */
+  liveContexts?: number;
   /** The DEFLATE engine; default the runtime's `node:zlib`. */
   engine?: DeflateEngine;
 }
@@ -63,6 +72,17 @@ const PARAMS = ["server_no_context_takeover", "client_no_context_takeover", "ser
  */
 const SMALLEST_DEFLATE_WINDOW = 9;
 
+/** See `DeflateOptions.liveContexts`. */
+const DEFAULT_LIVE_CONTEXTS = 64;
+
+/**
+ * The window to inflate with when the peer may use `bits`: zlib, asked for 8 bits, compresses
+ * with 9 (see above), so a window of 8 is read as one of 9.
+ */
+function inflateWindow(bits: number): number {
+  return Math.max(bits, SMALLEST_DEFLATE_WINDOW);
+}
+
 /** The permessage-deflate extension (RFC 7692), ready for `driver.addExtension`. */
 export function deflate(options: DeflateOptions = {}): Extension {
   return new PerMessageDeflate(options);
@@ -75,11 +95,13 @@ class PerMessageDeflate implements Extension {
   private readonly level: number;
   private readonly memLevel: number;
   private readonly threshold: number;
+  private readonly liveContexts: number;
 
   constructor(private readonly options: DeflateOptions) {
     this.level = integerIn(options.level ?? 6, -1, 9, "level");
     this.memLevel = integerIn(options.memLevel ?? 8, 1, 9, "memLevel");
     this.threshold = options.threshold ?? 0;
+    this.liveContexts = integerIn(options.liveContexts ?? DEFAULT_LIVE_CONTEXTS, 1, 2 ** 31 - 1, "liveContexts");
     if (!(this.threshold >= 0)) throw new RangeError(`threshold must be a non-negative number, got ${options.threshold}`);
     if (options.serverMaxWindowBits !== undefined) integerIn(options.serverMaxWindowBits, 8, 15, "serverMaxWindowBits");
     if (typeof options.clientMaxWindowBits === "number") integerIn(options.clientMaxWindowBits, 8, 15, "clientMaxWindowBits");
@@ -110,9 +132,11 @@ class PerMessageDeflate implements Extension {
     const serverNoContext = flag(params.server_no_context_takeover, "server_no_context_takeover");
     const clientNoContext = flag(params.client_no_context_takeover, "client_no_context_takeover");
     // §7.1.2.1: the server may limit its own window, never above what the client offered.
+    let serverBits = 15;
     if (params.server_max_window_bits !== undefined) {
       const bits = windowBits(params.server_max_window_bits, "server_max_window_bits");
       if (bits === null) throw new Error("server_max_window_bits needs a value");
+      serverBits = bits;
       if (typeof offer.server_max_window_bits === "string" && bits > Number(offer.server_max_window_bits)) {
         throw new Error(`server_max_window_bits=${bits} is above the ${offer.server_max_window_bits} offered`);
       }
@@ -132,6 +156,7 @@ class PerMessageDeflate implements Extension {
       deflateBits: clientBits,
       resetDeflater: clientNoContext || this.options.clientNoContextTakeover === true,
       resetInflater: serverNoContext,
+      inflateBits: inflateWindow(serverBits),
     });
   }
 
@@ -170,13 +195,14 @@ class PerMessageDeflate implements Extension {
       deflateBits: serverBits,
       resetDeflater: params.server_no_context_takeover === true,
       resetInflater: params.client_no_context_takeover === true,
+      inflateBits: inflateWindow(params.client_max_window_bits === undefined ? 15 : Number(params.client_max_window_bits)),
     });
     return { params, session };
   }
 
   private session(context: ExtensionContext, settings: SessionSettings): ExtensionSession {
     return new DeflateSession(this.options.engine ?? getDeflateEngine(), context.maxLength, {
-      ...settings, level: this.level, memLevel: this.memLevel, threshold: this.threshold,
+      ...settings, level: this.level, memLevel: this.memLevel, threshold: this.threshold, liveContexts: this.liveContexts,
     });
   }
 }
@@ -188,32 +214,66 @@ interface SessionSettings {
   resetDeflater: boolean;
   /** The peer takes no context over: reset the decompressor after each message. */
   resetInflater: boolean;
+  /** The largest window the peer may compress with, at least 9 (see `inflateWindow`). */
+  inflateBits: number;
 }
 
 interface SessionOptions extends SessionSettings {
   level: number;
   memLevel: number;
   threshold: number;
+  liveContexts: number;
 }
 
-/** One connection's compressor and decompressor, each made on first use. */
+/**
+ * One connection's side of the compression, holding no zlib stream of its own between messages
+ * unless it keeps context, and then one from a bounded pool (`contexts.ts`).
+ */
 class DeflateSession implements ExtensionSession {
-  private deflater: Deflater | null = null;
-  private inflater: Inflater | null = null;
-  private readonly compress: boolean;
+  private deflateLease: Lease<Deflater> | null = null;
+  private inflateLease: Lease<Inflater> | null = null;
+  /** What the peer may refer back to, made by the first compressed message when it keeps context. */
+  private history: History | null = null;
+  private readonly deflaters: CoderPool<Deflater> | null;
+  private readonly inflaters: CoderPool<Inflater>;
 
-  constructor(private readonly engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
-    this.compress = options.deflateBits >= SMALLEST_DEFLATE_WINDOW;
+  constructor(engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
+    const { level, memLevel, deflateBits, inflateBits, liveContexts } = options;
+    this.deflaters = deflateBits >= SMALLEST_DEFLATE_WINDOW
+      ? deflaterPool(engine, { level, memLevel, windowBits: deflateBits }, liveContexts) : null;
+    // The inflater's window must hold all the history it is primed with.
+    this.inflaters = inflaterPool(engine, inflateBits, Math.max(maxLength, 1 << inflateBits), liveContexts);
+  }
+
+  /**
+   * With no context kept, a message's encoding depends on its bytes alone: every session of the
+   * same pool (engine and parameters) and threshold encodes it alike, so one encoding serves them
+   * all (`PreparedMessage`).
+   */
+  encodingKey(payload: Uint8Array): unknown {
+    if (this.deflaters === null || payload.length < this.options.threshold) return UNCOMPRESSED;
+    return this.options.resetDeflater ? this.deflaters : null;
   }
 
   encode(payload: Uint8Array, rsv: number): { payload: Uint8Array; rsv: number } {
-    if (!this.compress || payload.length < this.options.threshold) return { payload, rsv };
-    if (this.deflater === null) {
-      const { level, memLevel, deflateBits } = this.options;
-      this.deflater = this.engine.createDeflater({ level, memLevel, windowBits: deflateBits });
+    const pool = this.deflaters;
+    if (pool === null || payload.length < this.options.threshold) return { payload, rsv };
+    let out: Uint8Array;
+    if (this.options.resetDeflater) {
+      out = pool.borrow((deflater) => deflater.deflate(payload));
+    } else {
+      let lease = this.deflateLease;
+      // A compressor taken by another connection was reset: this message is compressed without
+      // the earlier ones, which RFC 7692 §7.2.1 allows a sender (it may always reference less).
+      if (!pool.holds(lease, this)) lease = this.deflateLease = pool.acquire(this);
+      try {
+        out = lease.coder.deflate(payload);
+      } catch (error) {
+        pool.release(lease, this);
+        this.deflateLease = null;
+        throw error;
+      }
     }
-    let out = this.deflater.deflate(payload);
-    if (this.options.resetDeflater) this.deflater.reset();
     // RFC 7692 §7.2.1: remove the 00 00 ff ff the sync flush ended with.
     if (endsWithTail(out)) out = out.subarray(0, out.length - 4);
     // zlib writes nothing for an empty message once its output is byte-aligned by an earlier sync
@@ -229,33 +289,62 @@ class DeflateSession implements ExtensionSession {
     // message is 00, §7.2.3.6), and inflating it would leave the window mid-block for the next
     // message. Read it as the empty message its sender meant.
     if (payload.length === 0) return payload;
-    if (this.inflater === null) {
-      // A window of 15 bits reads whatever window the peer chose.
-      this.inflater = this.engine.createInflater({ windowBits: 15, maxLength: this.maxLength });
-    }
     // RFC 7692 §7.2.2: append 00 00 ff ff, then inflate.
     const input = new Uint8Array(payload.length + 4);
     input.set(payload);
     input.set(TAIL, payload.length);
+    const pool = this.inflaters;
     let out: Uint8Array;
-    try {
-      out = this.inflater.inflate(input);
-    } catch (error) {
-      if (error instanceof InflateLimitError) {
-        throw new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${this.maxLength})`);
+    if (this.options.resetInflater) {
+      out = pool.borrow((inflater) => this.inflate(inflater, input));
+    } else {
+      let lease = this.inflateLease;
+      try {
+        if (!pool.holds(lease, this)) {
+          // Another connection has this one's decompressor: prime a reset one with the window
+          // the peer may refer back to.
+          lease = this.inflateLease = pool.acquire(this);
+          if (this.history !== null) lease.coder.inflate(this.history.storedBlocks());
+        }
+        out = this.inflate(lease.coder, input);
+      } catch (error) {
+        pool.release(lease, this);
+        this.inflateLease = null;
+        if (error instanceof ProtocolError) throw error;
+        throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
       }
-      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
+      (this.history ??= new History(1 << this.options.inflateBits)).add(out);
     }
-    if (this.options.resetInflater) this.inflater.reset();
     return out;
   }
 
+  private inflate(inflater: Inflater, input: Uint8Array): Uint8Array {
+    let out: Uint8Array;
+    try {
+      out = inflater.inflate(input);
+    } catch (error) {
+      if (error instanceof InflateLimitError) throw this.tooLarge();
+      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
+    }
+    // The pool's inflaters may produce a whole window, more than a small maxLength.
+    if (out.length > this.maxLength) throw this.tooLarge();
+    return out;
+  }
+
+  private tooLarge(): ProtocolError {
+    return new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${this.maxLength})`);
+  }
+
   close(): void {
-    this.deflater?.close();
-    this.inflater?.close();
-    this.deflater = this.inflater = null;
+    this.deflaters?.release(this.deflateLease, this);
+    this.inflaters.release(this.inflateLease, this);
+    this.deflateLease = this.inflateLease = null;
+    this.history = null;
   }
 }
+
+/** The encoding key of a message sent as it is. */
+const UNCOMPRESSED = "uncompressed";
 
 function endsWithTail(out: Uint8Array): boolean {
   const n = out.length;

@@ -8,6 +8,7 @@ import { ProtocolError } from "../errors.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
+import type { PreparedMessage } from "../prepared.js";
 import type { Payload } from "../types.js";
 import { resolveMaxLength } from "../options.js";
 import { type ByteSource, EMPTY, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
@@ -125,6 +126,32 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     const bytes = toBytes(message);
     if (this.readyState !== OPEN) return this.queueSend(Opcode.BINARY, bytes);
     this.sendBinary(bytes);
+    return true;
+  }
+
+  /**
+   * Sends a message prepared for many connections (`prepareMessage`): a server writes the frame
+   * built once for every connection that encodes it alike, a client masks it with a key of its
+   * own; a connection whose extensions keep context encodes it itself. Queued until open.
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    if (this.readyState !== OPEN) {
+      return message.text !== null ? this.queueSend(Opcode.TEXT, message.text) : this.queueSend(Opcode.BINARY, message.payload);
+    }
+    const extensions = this.extensions;
+    if (extensions === null) {
+      if (this.isClient) this.framer.frame(message.opcode, message.payload);
+      else this.io.write(message.frame());
+      return true;
+    }
+    const key = extensions.encodingKey(message.payload, message.opcode);
+    if (key === null) {
+      this.sendEncoded(message.opcode, message.payload);
+      return true;
+    }
+    const encoding = message.encoded(key, () => extensions.encode(message.payload, message.opcode));
+    if (this.isClient) this.framer.frame(message.opcode, encoding.payload, true, encoding.rsv);
+    else this.io.write(message.encodedFrame(encoding));
     return true;
   }
 
