@@ -2,14 +2,18 @@
 // interleaved (each round runs every implementation once, in a rotating order), medians reported as
 // ratios. Writes docs/benchmarks.md and docs/benchmarks.svg.
 //
-// Environment: BENCH_ROUNDS (default 5) for parsing and framing, BENCH_NET_ROUNDS (default 3) for the
-// loopback parts, BENCH_ONLY=parse,frame,echo,http2,handshake,heap to run some parts only (the docs are
-// written only by a full run).
+// Environment: BENCH_ROUNDS (default 5) for parsing, framing and broadcast, BENCH_NET_ROUNDS (default
+// 3) for the loopback parts and the deflate corpus, BENCH_ONLY=parse,frame,echo,http2,handshake,heap,
+// runtimes,deflate to run some parts only (the docs are written only by a full run),
+// BENCH_DEFLATE_CONNECTIONS (default 10,000) for the deflate part's memory and broadcast figures.
 import { fork, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { log, machine, median } from "./common.mjs";
+import {
+  DEFLATE, broadcast, broadcastDriversOurs, broadcastMessage, broadcastSendersWs, corpusOurs, corpusWs, jsonCorpus, memory,
+} from "./deflate.mjs";
 import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
 import { IDLE_MESSAGE, drop, echo, echoHttp2, handshakes, idle } from "./load.mjs";
 import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mjs";
@@ -226,6 +230,50 @@ async function runtimes() {
   return result;
 }
 
+/** Field by field medians of result objects. */
+function medianFields(samples) {
+  return Object.fromEntries(Object.keys(samples[0]).map((key) => [key, median(samples.map((sample) => sample[key]))]));
+}
+
+async function deflating() {
+  const result = { ...DEFLATE };
+  result.memory = {};
+  for (const config of ["none", "default", "nocontext"]) {
+    result.memory[config] = {};
+    for (const kind of ["wsdriver-node", "ws"]) {
+      log(`deflate memory (${config}): ${kind}, ${DEFLATE.connections} connections × ${DEFLATE.messages} messages`);
+      result.memory[config][kind] = await memory(kind, config, DEFLATE);
+    }
+  }
+  const corpus = jsonCorpus(DEFLATE.corpusCount);
+  result.corpusBytes = corpus.reduce((n, text) => n + Buffer.byteLength(text), 0) / corpus.length;
+  result.corpus = {};
+  for (const config of ["default", "nocontext"]) {
+    log(`deflate corpus (${config}): ${DEFLATE.corpusCount} JSON messages`);
+    const samples = { wsdriver: [], ws: [] };
+    await interleaved(["wsdriver", "ws"], NET_ROUNDS, async (name) => {
+      samples[name].push(name === "wsdriver" ? corpusOurs(config, corpus) : await corpusWs(config, corpus));
+      return 0;
+    });
+    result.corpus[config] = { wsdriver: medianFields(samples.wsdriver), ws: medianFields(samples.ws) };
+  }
+  log(`broadcast: one message to ${DEFLATE.connections} compressed connections`);
+  const message = broadcastMessage();
+  result.broadcastSize = Buffer.byteLength(message);
+  const counter = { bytes: 0 };
+  const targets = { ours: broadcastDriversOurs(DEFLATE.connections, counter), ws: broadcastSendersWs(DEFLATE.connections, counter) };
+  const hows = ["prepared", "text", "ws"];
+  const wire = {};
+  result.broadcast = await interleaved(hows, ROUNDS, async (how) => {
+    counter.bytes = 0;
+    const rate = await broadcast(how, how === "ws" ? targets.ws : targets.ours, message);
+    wire[how] = counter.bytes / DEFLATE.connections;
+    return rate;
+  });
+  result.broadcastWire = wire;
+  return result;
+}
+
 const started = Date.now();
 const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echoLoads: ECHO_LOADS, http2Echo: HTTP2_ECHO, handshakes: HANDSHAKES, idle: IDLE };
 const pureWs = startPureWs();
@@ -237,6 +285,7 @@ try {
 }
 if (runs("echo") || runs("http2") || runs("handshake") || runs("heap")) results.network = await network();
 if (runs("runtimes")) results.runtimes = await runtimes();
+if (runs("deflate")) results.deflate = await deflating();
 results.seconds = (Date.now() - started) / 1000;
 
 const markdown = renderMarkdown(results);

@@ -65,7 +65,61 @@ export function ratios(results) {
     rows.push({ group: "handshake", label: "handshakes, node:net (Driver.server)", value: net.handshakes.wsdriver / net.handshakes.ws, goal: null });
     rows.push({ group: "handshake", label: "handshakes, wsdriver/node adapter", value: net.handshakes["wsdriver-node"] / net.handshakes.ws, goal: null });
   }
+  const deflate = results.deflate;
+  if (deflate) {
+    const { memory, corpus, broadcast } = deflate;
+    rows.push({ group: "deflate", label: "deflate default: bytes per message ÷ ws (lower is better)", value: corpus.default.wsdriver.bytesPerMessage / corpus.default.ws.bytesPerMessage, goal: 1.1, lowerIsBetter: true });
+    rows.push({ group: "deflate", label: "deflate default: RSS per connection ÷ ws (lower is better)", value: memory.default["wsdriver-node"].rss / memory.default.ws.rss, goal: null, lowerIsBetter: true });
+    rows.push({ group: "deflate", label: "broadcast, prepared ÷ ws send per connection", value: broadcast.prepared / broadcast.ws, goal: 5 });
+  }
   return rows;
+}
+
+/** The deflate part: memory, the corpus, broadcast. */
+function renderDeflate(out, deflate) {
+  const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+  const { memory, corpus, broadcast } = deflate;
+  out.push("## permessage-deflate at scale", "");
+  out.push(`Memory: ${deflate.connections} loopback connections to an echo server in a child process (ours through the Node adapter,`);
+  out.push(`ws's \`WebSocketServer\`), each sending ${deflate.messages} JSON messages of about 180 B, compressed as a browser compresses them,`);
+  out.push("and reading their echoes; RSS and heap per connection after a full GC, less the server's before the connections. The");
+  out.push("offers are a browser's (`permessage-deflate; client_max_window_bits`) for the shipped defaults (`deflate()`,");
+  out.push("`perMessageDeflate: true`), and one with both `*_no_context_takeover` for servers configured with both. ws compresses");
+  out.push("no message under 1 KiB when it keeps no context (its `threshold`); ours compresses every one.", "");
+  out.push("| configuration | server | RSS per connection | over the same server without compression | heap per connection | echoed bytes per message | goal |");
+  out.push("|---|---|---:|---:|---:|---:|---|");
+  const labels = { none: "no compression", default: "shipped default, browser offer", nocontext: "no context takeover both ways" };
+  const goals = { default: 64 * 1024, nocontext: 4 * 1024 };
+  for (const config of ["none", "default", "nocontext"]) {
+    for (const kind of ["wsdriver-node", "ws"]) {
+      const row = memory[config][kind];
+      const over = row.rss - memory.none[kind].rss;
+      const goal = kind === "wsdriver-node" && goals[config] ? `≤ ${kib(goals[config])}, ${verdict(config === "nocontext" ? over : row.rss, goals[config], true)}` : "";
+      out.push(`| ${labels[config]} | ${kind === "ws" ? "ws" : "wsdriver"} | ${kib(row.rss)} | ${config === "none" ? "–" : kib(over)} | ${kib(row.heap)} | ${row.bytesPerMessage.toFixed(1)} B | ${goal} |`);
+    }
+  }
+  out.push("", `The goal for no context takeover counts what compression adds: a connection's socket costs the same with or without it.`);
+  out.push("", `A corpus of ${deflate.corpusCount} JSON messages (${deflate.corpusBytes.toFixed(0)} B on average) through one connection's compressor (a server's`);
+  out.push("`text`; ws's `PerMessageDeflate.compress`) and then its peer's decompressor, one message at a time. ws runs zlib");
+  out.push("asynchronously on its thread pool: its time per message is what a connection waits for each one.", "");
+  out.push("| configuration | implementation | bytes per message | ÷ ws | compress, µs per message | inflate, µs per message |");
+  out.push("|---|---|---:|---:|---:|---:|");
+  for (const config of ["default", "nocontext"]) {
+    for (const name of ["wsdriver", "ws"]) {
+      const row = corpus[config][name];
+      out.push(`| ${labels[config]} | ${name} | ${row.bytesPerMessage.toFixed(1)} B | ${formatRatio(row.bytesPerMessage / corpus[config].ws.bytesPerMessage)} | ${row.compressMicros.toFixed(1)} | ${row.inflateMicros.toFixed(1)} |`);
+    }
+  }
+  out.push("", `Broadcast: one ${deflate.broadcastSize} B JSON message to ${deflate.connections} server connections that compress without context`);
+  out.push("(`server_no_context_takeover`), written to counting sockets in the same process. Connections per second:", "");
+  out.push("| how | connections/s | ÷ ws | bytes written per connection | goal |");
+  out.push("|---|---:|---:|---:|---|");
+  const hows = [["prepared", "wsdriver `sendPrepared(prepareMessage(message))`: compressed and framed once"], ["text", "wsdriver `text(message)` on each connection"], ["ws", "ws `Sender#send` on each connection"]];
+  for (const [how, label] of hows) {
+    const ratio = broadcast[how] / broadcast.ws;
+    out.push(`| ${label} | ${formatRate(broadcast[how])} | ${formatRatio(ratio)} | ${deflate.broadcastWire[how].toFixed(0)} B | ${how === "prepared" ? `≥ 5×, ${verdict(ratio, 5)}` : ""} |`);
+  }
+  out.push("");
 }
 
 export function renderMarkdown(results) {
@@ -238,6 +292,7 @@ export function renderMarkdown(results) {
       out.push("");
     }
   }
+  if (results.deflate) renderDeflate(out, results.deflate);
   out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 10 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "BENCH_ONLY=runtimes npm run bench     # Deno and Bun only", "```", "");
   return out.join("\n");
 }
@@ -257,7 +312,8 @@ function escapeXml(text) {
 
 /** A horizontal bar per ratio, a line at 1.0 (parity with ws + bufferutil) and a tick at each goal. */
 export function renderSvg(results) {
-  const rows = ratios(results);
+  // The deflate ratios (memory, bytes, broadcast) are on scales of their own: they are in the tables.
+  const rows = ratios(results).filter((row) => row.group !== "deflate");
   const labelWidth = 400, plotWidth = 460, rowHeight = 22, top = 56, left = labelWidth + 10;
   const max = Math.max(2, Math.ceil(Math.max(...rows.map((r) => r.value)) * 2) / 2);
   const x = (v) => left + (v / max) * plotWidth;

@@ -141,15 +141,39 @@ describe("connections that keep context hold streams from a bounded pool (liveCo
     expect(a.serverFrames.map(hex)).toEqual(["f2 48 cd c9 c9 07 00", "f2 00 11 00 00"]);
   });
 
-  it("compresses without the window once another connection took the compressor, and the peer still reads it", () => {
+  it("primes the compressor it gets back with the last bytes it sent: the second 'Hello' is still a back-reference", () => {
     const engine = countingEngine();
     const [a, b] = [pair({ engine, liveContexts: 1 }, {}), pair({ engine, liveContexts: 1 }, {})];
+    a.server.text("Hello");
+    b.server.text("Hello");
+    a.server.text("Hello");
+    expect(a.serverFrames.map(hex)).toEqual(["f2 48 cd c9 c9 07 00", "f2 00 11 00 00"]);
+    expect(a.atClient).toEqual(["Hello", "Hello"]);
+    expect(b.atClient).toEqual(["Hello"]);
+    expect(engine.deflaters).toBe(1);
+  });
+
+  it("with primeBytes: 0, compresses without the window once another connection took the compressor, and the peer still reads it", () => {
+    const engine = countingEngine();
+    const [a, b] = [pair({ engine, liveContexts: 1, primeBytes: 0 }, {}), pair({ engine, liveContexts: 1, primeBytes: 0 }, {})];
     a.server.text("Hello");
     b.server.text("Hello");
     a.server.text("Hello");
     expect(a.serverFrames.map(hex)).toEqual(["f2 48 cd c9 c9 07 00", "f2 48 cd c9 c9 07 00"]);
     expect(a.atClient).toEqual(["Hello", "Hello"]);
     expect(b.atClient).toEqual(["Hello"]);
+  });
+
+  it("primes only with messages it compressed: one under the threshold is not in the peer's window", () => {
+    const engine = countingEngine();
+    const [a, b] = [pair({ engine, liveContexts: 1, threshold: 6 }, {}), pair({ engine, liveContexts: 1, threshold: 6 }, {})];
+    a.server.text("Hello, world");
+    a.server.text("Hello");
+    b.server.text("Hello, world");
+    a.server.text("Hello, world");
+    expect(a.atClient).toEqual(["Hello, world", "Hello", "Hello, world"]);
+    // The third message refers back past the uncompressed "Hello" to the first one only.
+    expect(a.serverFrames[2].length).toBeLessThan(a.serverFrames[0].length);
   });
 
   it("primes a decompressor with the connection's last window when its own was taken, so back-references still resolve", () => {
