@@ -212,10 +212,10 @@ function oursServer(options, offer, write) {
 }
 
 /** A client driver of ours that has read a 101 accepting `answer`. */
-function oursClient(answer, onMessage) {
+function oursClient(answer, onMessage, engine) {
   let request = "";
   const client = ours.Driver.client("ws://127.0.0.1/", { write: (chunk) => { request += Buffer.from(chunk).toString("latin1"); return true; } });
-  client.addExtension(ours.deflate());
+  client.addExtension(ours.deflate({ engine }));
   client.start();
   const key = /sec-websocket-key: *(\S+)/i.exec(request)[1];
   const accept = require("node:crypto").createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
@@ -231,12 +231,16 @@ const OUR_OPTIONS = { default: {}, nocontext: { serverNoContextTakeover: true, c
 // compress every message of the corpus.
 const WS_OPTIONS = { default: {}, nocontext: { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 0 } };
 
-/** Ours: the corpus out of a server (compress) and into a client (inflate). */
-export function corpusOurs(config, corpus) {
+/** pako, for the pure JavaScript engine (lib/extensions/pako.ts). */
+const pako = require("pako");
+
+/** Ours: the corpus out of a server (compress) and into a client (inflate), on node:zlib or on pako. */
+export function corpusOurs(config, corpus, engineName = "zlib") {
   const frames = [];
-  const server = oursServer(OUR_OPTIONS[config], OFFERS[config], (chunk) => { frames.push(Buffer.from(chunk)); return true; });
+  const engine = engineName === "pako" ? ours.pakoEngine(pako) : undefined;
+  const server = oursServer({ ...OUR_OPTIONS[config], engine }, OFFERS[config], (chunk) => { frames.push(Buffer.from(chunk)); return true; });
   let received = 0;
-  const client = oursClient(ANSWERS[config], () => { received++; });
+  const client = oursClient(ANSWERS[config], () => { received++; }, engine);
   let start = now();
   for (const text of corpus) server.text(text);
   const compress = seconds(start);

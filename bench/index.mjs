@@ -250,12 +250,12 @@ async function deflating() {
   result.corpus = {};
   for (const config of ["default", "nocontext"]) {
     log(`deflate corpus (${config}): ${DEFLATE.corpusCount} JSON messages`);
-    const samples = { wsdriver: [], ws: [] };
-    await interleaved(["wsdriver", "ws"], NET_ROUNDS, async (name) => {
-      samples[name].push(name === "wsdriver" ? corpusOurs(config, corpus) : await corpusWs(config, corpus));
+    const samples = { wsdriver: [], "wsdriver-pako": [], ws: [] };
+    await interleaved(Object.keys(samples), NET_ROUNDS, async (name) => {
+      samples[name].push(name === "ws" ? await corpusWs(config, corpus) : corpusOurs(config, corpus, name === "wsdriver" ? "zlib" : "pako"));
       return 0;
     });
-    result.corpus[config] = { wsdriver: medianFields(samples.wsdriver), ws: medianFields(samples.ws) };
+    result.corpus[config] = Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianFields(list)]));
   }
   log(`broadcast: one message to ${DEFLATE.connections} compressed connections`);
   const message = broadcastMessage();

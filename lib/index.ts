@@ -27,6 +27,8 @@ export type { ExtensionParamValue, ExtensionParams } from "./extensions/negotiat
 export { InflateLimitError } from "./extensions/engine.js";
 export type { DeflateEngine, Deflater, DeflaterOptions, Inflater, InflaterOptions } from "./extensions/engine.js";
 export { zlibEngine } from "./node/zlib.js";
+export { pakoEngine } from "./extensions/pako.js";
+export type { PakoModule, PakoStream } from "./extensions/pako.js";
 export type { ZlibModule, ZlibStream } from "./node/zlib.js";
 export type {
   ProxyConnectEvent, ProxyEventHandler, ProxyEventType, ProxyEvents, ProxyOptions, ProxyState, ProxyTunnel,
