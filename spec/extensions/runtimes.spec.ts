@@ -33,8 +33,8 @@ const expected = {
   },
   afterFinalBlock: ["Hello", "Hello", "Hello", "Hello"],
   shared: {
-    context: [conversation()],
-    noContext: [conversation()],
+    context: conversation(),
+    noContext: conversation(),
     prepared: Array(3).fill("one for all, ".repeat(20)),
     oneFrame: true,
   },

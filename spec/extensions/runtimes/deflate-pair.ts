@@ -121,7 +121,7 @@ export function afterFinalBlock(): string[] {
  * with what it received); then one prepared message to the three servers that keep no context.
  * Returns what each client and server read, and whether the prepared frame was one for all.
  */
-export function shared(): { context: string[][]; noContext: string[][]; prepared: string[]; oneFrame: boolean } {
+export function shared(): { context: string[]; noContext: string[]; prepared: string[]; oneFrame: boolean } {
   const connect = (options: DeflateOptions, frames?: Uint8Array[]) => {
     const atServer: string[] = [], atClient: string[] = [];
     const server = Driver.server({ write: (chunk) => { if (frames && server.readyState === 1) frames.push(chunk); client.parse(chunk.slice()); } });
@@ -152,7 +152,7 @@ export function shared(): { context: string[][]; noContext: string[][]; prepared
     p.server.sendPrepared(message);
   }
   return {
-    context: [context], noContext: [noContext],
+    context, noContext,
     prepared: plain.map((p) => p.atClient.join(" | ")),
     oneFrame: framesOf.every((frames) => frames.length === 1 && frames[0] === framesOf[0][0]),
   };
