@@ -5,9 +5,9 @@
  *
  * Why pako: it is zlib's own code, so it produces and accepts exactly what zlib does, and its
  * streams sync-flush (RFC 7692 §7.2.1) and keep their window between calls; fflate 0.8's inflater
- * held output back after a sync flush. It ran 2 to 9 times slower than the runtime's zlib driven
- * synchronously on a JSON corpus (npm run bench, docs/benchmarks.md), so the default engine stays
- * `node:zlib` wherever there is one.
+ * held output back after a sync flush. It ran 1.6 to 4.4 times slower than the runtime's zlib
+ * driven synchronously on a JSON corpus (npm run bench, docs/benchmarks.md), so the default
+ * engine stays `node:zlib` wherever there is one.
  */
 import { type DeflateEngine, type Deflater, type DeflaterOptions, InflateLimitError, type Inflater, type InflaterOptions } from "./engine.js";
 
