@@ -64,6 +64,13 @@ export interface ConnectionLimits {
   readonly pauseReading: boolean;
 }
 
+/**
+ * Where the Deno and Bun adapters, which have no high-water mark of their own to ask, stop reading
+ * (with `pauseReading`): bytes written that the transport has not taken. Node's sockets use theirs
+ * (16 KiB on Node 20).
+ */
+export const READ_PAUSE_BYTES = 64 * 1024;
+
 /** What a server's adapter uses when an option is not given. */
 export const SERVER_LIMITS: ConnectionLimits = Object.freeze({
   handshakeTimeout: 10_000,

@@ -3,8 +3,9 @@
  * a close, or flood pings and messages without ever reading. Each is a raw loopback socket, stops
  * by itself, and resolves with what it saw, timed from the moment it began the behaviour.
  */
-import { connect, type Socket } from "node:net";
-import { clientFrame, readFrames, upgradeRequest } from "../support/wire";
+import type { Server as HttpServer } from "node:http";
+import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
+import { clientFrame, readFrames, requestKey, upgradeRequest, upgradeResponse } from "../support/wire";
 
 const request = (path: string): string => upgradeRequest({ Host: "127.0.0.1" }, `GET ${path} HTTP/1.1`);
 
@@ -125,8 +126,51 @@ export async function askFlood(port: number, until: Promise<unknown>): Promise<{
   socket.pause();
   const started = Date.now();
   socket.write(clientFrame({ opcode: 0x1, payload: "flood" }));
-  await Promise.race([until, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([until, new Promise((resolve) => { timer = setTimeout(resolve, 5000); })]);
+  clearTimeout(timer);
   socket.resume();
   await closed(socket);
   return { droppedAfter: Date.now() - started };
 }
+
+export function listen(server: Server | HttpServer): Promise<number> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** Closes `server` once every socket it accepted has closed: the limits must have closed them. */
+export function stopWhenEmpty(server: Server | HttpServer, sockets: Set<Socket>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 3000;
+    const poll = (): void => {
+      if (sockets.size === 0) server.close(() => resolve());
+      else if (Date.now() > deadline) reject(new Error(`${sockets.size} sockets still open`));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+/** A raw server that answers the handshake with a valid 101 (or not at all), then reads and ignores everything. */
+export async function rawServer(answer: boolean): Promise<{ port: number; received: () => Buffer; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let received = Buffer.alloc(0);
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    let head = "";
+    socket.on("data", (chunk: Buffer) => {
+      if (!answer) return;
+      if (!head.includes("\r\n\r\n")) {
+        head += chunk.toString("latin1");
+        if (head.includes("\r\n\r\n")) socket.write(upgradeResponse(requestKey(head)));
+        return;
+      }
+      received = Buffer.concat([received, chunk]);
+    });
+  });
+  const port = await listen(server);
+  return { port, received: () => received, stop: () => stopWhenEmpty(server, sockets) };
+}
+

@@ -6,15 +6,15 @@
  * live peers that answer pings stay open through several idle periods. Loopback only, with limits
  * of 100-150 ms. (Deno and Bun run the same peers against their adapters in timeouts-runtimes.spec.ts.)
  */
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, type Socket, createServer } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { acceptSocket, acceptUpgrade, connect, type NodeServerOptions, TimeoutError } from "../../lib/adapters/node";
 import { connectThroughProxy } from "../../lib/adapters/node-proxy";
 import { watchedCount } from "../../lib/adapters/timeouts";
 import type { ClientDriver } from "../../lib/types";
-import { readFrames, requestKey, upgradeResponse } from "../support/wire";
-import { askFlood, deafToClose, flood, silent, slowloris } from "./hostile";
+import { readFrames } from "../support/wire";
+import { askFlood, deafToClose, flood, listen, rawServer, silent, slowloris, stopWhenEmpty } from "./hostile";
 import { type ServerReport, serveLimits } from "./runtimes/limits-app";
 
 const LIMITS = { handshakeTimeout: 150, idleTimeout: 100, closeTimeout: 150, maxBufferedAmount: 1 << 20 };
@@ -47,23 +47,6 @@ function reports(): { add(report: ServerReport): void; report(path: string): Pro
       });
     },
   };
-}
-
-function listen(server: Server | HttpServer): Promise<number> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
-}
-
-/** Closes `server` once every socket it accepted has closed: the limits must have closed them. */
-function stopWhenEmpty(server: Server | HttpServer, sockets: Set<Socket>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 3000;
-    const poll = (): void => {
-      if (sockets.size === 0) server.close(() => resolve());
-      else if (Date.now() > deadline) reject(new Error(`${sockets.size} sockets still open`));
-      else setTimeout(poll, 20);
-    };
-    poll();
-  });
 }
 
 async function socketServer(options: NodeServerOptions): Promise<Served> {
@@ -137,7 +120,7 @@ describe.each([
   });
 
   it.each(["ping", "binary"] as const)("stops reading a %s flood from a peer that never reads; what it owes stays small", async (kind) => {
-    const { sent, droppedAfter } = await flood(served.port, kind, 2000);
+    const { sent, droppedAfter } = await flood(served.port, kind, 3000);
     const report = await served.report(`/flood-${kind}`);
     // The replies (pongs, echoes) never grow past a chunk's worth over the high-water mark…
     expect(report.maxBuffered).toBeLessThan(512 * 1024);
@@ -145,7 +128,9 @@ describe.each([
     expect(sent).toBeLessThan(64 * 1024 * 1024);
     // Nothing more came from it, and nothing it owed us was taken: dead after idleTimeout twice.
     expect(report).toMatchObject({ code: 1006, error: "idleTimeout" });
-    expect(droppedAfter).toBeLessThan(2000);
+    // Dropped once nothing more could come in: while it floods on a fast runtime, or two idle periods
+    // after its 3 s of flooding where the runtime's writes take longer to fill the kernel's buffers.
+    expect(droppedAfter).toBeLessThan(3000 + 2 * LIMITS.idleTimeout + SLACK);
   });
 
   it("fails a connection whose own sends pass maxBufferedAmount with 1008, and drops it after closeTimeout", async () => {
@@ -183,29 +168,6 @@ async function silentUntilDropped(port: number, path: string): Promise<number> {
   socket.resume();
   await new Promise((resolve) => socket.once("close", resolve));
   return Date.now() - started;
-}
-
-/** A raw server that answers the handshake with a valid 101 (or not at all), then reads and ignores everything. */
-async function rawServer(answer: boolean): Promise<{ port: number; received: () => Buffer; stop(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let received = Buffer.alloc(0);
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => undefined);
-    let head = "";
-    socket.on("data", (chunk: Buffer) => {
-      if (!answer) return;
-      if (!head.includes("\r\n\r\n")) {
-        head += chunk.toString("latin1");
-        if (head.includes("\r\n\r\n")) socket.write(upgradeResponse(requestKey(head)));
-        return;
-      }
-      received = Buffer.concat([received, chunk]);
-    });
-  });
-  const port = await listen(server);
-  return { port, received: () => received, stop: () => stopWhenEmpty(server, sockets) };
 }
 
 interface ClientOutcome { code: number; error: unknown; ms: number; pongs: number }
