@@ -273,6 +273,17 @@ export function renderMarkdown(results) {
         out.push(`| ${name} | ${bytes.toFixed(0)} B | ${name.startsWith("wsdriver") ? `≤ 2048 B, ${verdict(bytes, 2048, true)}` : ""} |`);
       }
     }
+    if (net.flood) {
+      out.push("", `A peer that floods the shipped echo servers for ${results.flood.seconds} s and never reads what comes back (pings of`);
+      out.push("125 B, whose pongs are the server's to send, or 1 KiB binary messages the server echoes), each server with its");
+      out.push("default options; the server's peak RSS over its RSS before. Goal: ≤ 64 MiB of growth.", "");
+      out.push("| server, flood | RSS growth | bytes the peer got in | server closed it |");
+      out.push("|---|---:|---:|---|");
+      for (const [name, run] of Object.entries(net.flood)) {
+        const growth = run.growth / 2 ** 20;
+        out.push(`| ${name} | ${growth.toFixed(1)} MiB${name.startsWith("wsdriver") ? ` (${verdict(growth, 64, true)})` : ""} | ${(run.sent / 2 ** 20).toFixed(1)} MiB | ${run.closed ? "yes" : "no"} |`);
+      }
+    }
     out.push("");
   }
   if (results.runtimes) {

@@ -129,6 +129,8 @@ process.on("message", (message) => {
   if (message.type === "heap") {
     gc();
     process.send({ heap: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss });
+  } else if (message.type === "rss") {
+    process.send({ rss: process.memoryUsage().rss });
   } else if (message.type === "exit") {
     server.close();
     process.exit(0);
