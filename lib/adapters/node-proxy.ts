@@ -22,6 +22,9 @@ import { clientTarget } from "./connection.js";
 import {
   CLIENT_LIMITS, type ConnectionLimitOptions, PHASE_GONE, type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
 } from "./timeouts.js";
+
+export { CLIENT_LIMITS, TimeoutError } from "./timeouts.js";
+export type { ConnectionLimitOptions, TimeoutOption } from "./timeouts.js";
 import type { ClientOptions, DriverIO } from "../options.js";
 import { type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import type { ClientDriver } from "../types.js";
