@@ -249,7 +249,7 @@ export function renderMarkdown(results) {
     if (net.idle?.wsdriver && net.idle?.ws) {
       const figure = (set, key) => (set?.[key] ? `${set[key].toFixed(0)} B (${verdict(set[key], 2048, true)})` : "–");
       out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${figure(net.idle, "wsdriver")} on node:net and`);
-      out.push(`  ${figure(net.idle, "wsdriver-node")} through the Node adapter, against ws's ${net.idle.ws.toFixed(0)} B; after a message each way,`);
+      out.push(`  ${figure(net.idle, "wsdriver-node")} through the Node adapter (with its default limits: handshakeTimeout, idleTimeout, closeTimeout and maxBufferedAmount all on), against ws's ${net.idle.ws.toFixed(0)} B; after a message each way,`);
       out.push(`  ${figure(net.idleAfterMessage, "wsdriver")} and ${figure(net.idleAfterMessage, "wsdriver-node")}, against ws's ${net.idleAfterMessage?.ws ? `${net.idleAfterMessage.ws.toFixed(0)} B` : "–"}.`);
     }
     if (net.echoHttp2) {
