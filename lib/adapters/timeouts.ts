@@ -193,6 +193,10 @@ const members: Watched[] = [];
 let timer: ReturnType<typeof setInterval> | null = null;
 /** The sweep's period: a quarter of the shortest limit watched, between 10 ms and 1 s. */
 let period = 0;
+/** When the last sweep ran. */
+let lastSweep = 0;
+/** The last sweep ran late and judged nobody. */
+let skipped = false;
 
 function current(): number {
   return Math.floor(performance.now() - origin);
@@ -222,6 +226,7 @@ export function watch(member: Watched): void {
   member.seen = clock;
   member.stage = STAGE_CONNECTING;
   member.slot = members.length;
+  if (members.length === 0) lastSweep = clock;
   members.push(member);
   const wanted = periodFor(limits);
   if (timer === null || wanted < period) {
@@ -276,6 +281,13 @@ function sweep(): void {
     now = current();
   }
   clock = now;
+  // A sweep that runs late (the event loop was held up: a long task, a GC pause) may find bytes
+  // that arrived meanwhile still unread: judge nobody now, after a turn of I/O the next one will
+  // (once: a loop that is always late still has its limits enforced).
+  const late = now - lastSweep > 2 * period && !skipped;
+  lastSweep = now;
+  skipped = late;
+  if (late) return;
   // Backwards: a member that leaves (or is left by an `expire`) swaps in one already visited.
   for (let i = members.length - 1; i >= 0; i--) {
     if (i >= members.length) continue;
