@@ -2,17 +2,22 @@
 // interleaved (each round runs every implementation once, in a rotating order), medians reported as
 // ratios. Writes docs/benchmarks.md and docs/benchmarks.svg.
 //
-// Environment: BENCH_ROUNDS (default 5) for parsing and framing, BENCH_NET_ROUNDS (default 3) for the
-// loopback parts, BENCH_ONLY=parse,frame,echo,http2,handshake,heap,runtimes,stream to run some parts
-// only (the docs are written only by a full run); BENCH_STREAM_BYTES and BENCH_STREAM_TEXT_BYTES size
-// the messages in pieces (bench/streaming.mjs).
+// Environment: BENCH_ROUNDS (default 5) for parsing, framing and broadcast, BENCH_NET_ROUNDS (default
+// 3) for the loopback parts and the deflate corpus, BENCH_ONLY=parse,frame,echo,http2,handshake,heap,
+// flood,runtimes,deflate,stream to run some parts only (the docs are written only by a full run),
+// BENCH_DEFLATE_CONNECTIONS (default 10,000) for the deflate part's memory and broadcast figures,
+// BENCH_FLOOD_SECONDS (default 4) for the flood part; BENCH_STREAM_BYTES and BENCH_STREAM_TEXT_BYTES
+// size the messages in pieces (bench/streaming.mjs).
 import { fork, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { log, machine, median } from "./common.mjs";
+import {
+  DEFLATE, broadcast, broadcastDriversOurs, broadcastMessage, broadcastSendersWs, corpusOurs, corpusWs, jsonCorpus, memory,
+} from "./deflate.mjs";
 import { buildMessages, FRAME_WORKLOADS, runFramer } from "./framing.mjs";
-import { IDLE_MESSAGE, drop, echo, echoHttp2, handshakes, idle } from "./load.mjs";
+import { IDLE_MESSAGE, drop, echo, echoHttp2, flood, handshakes, idle } from "./load.mjs";
 import { buildInput, PARSE_WORKLOADS, runBaselines, runParser } from "./parse.mjs";
 import { fastPaths, wsUsesBufferUtil } from "./peers.mjs";
 import { renderMarkdown, renderSvg } from "./report.mjs";
@@ -36,6 +41,8 @@ export const ECHO_LOADS = [
 export const HTTP2_ECHO = { opcode: 1, size: 64, connections: 100, messages: 2_000, window: 200 };
 export const HANDSHAKES = { count: 1_000, concurrency: 50 };
 export const IDLE = { count: 10_000 };
+/** A peer that floods pings or messages and never reads, for this long (s), against the shipped Node adapter and ws. */
+export const FLOOD = { seconds: Number(process.env.BENCH_FLOOD_SECONDS ?? 4) };
 
 if (!wsUsesBufferUtil()) throw new Error("bufferutil is not installed: the native ws figures would be wrong");
 if (fastPaths.unmask === null) throw new Error("wsdriver's Node entry did not install bufferutil: its accelerated figures would be wrong");
@@ -128,6 +135,7 @@ async function startServer(kind, env = {}) {
   return {
     kind, port,
     heap: () => new Promise((resolve) => { child.once("message", (m) => resolve(m.heap)); child.send({ type: "heap" }); }),
+    rss: () => new Promise((resolve) => { child.once("message", (m) => resolve(m.rss)); child.send({ type: "rss" }); }),
     close: () => new Promise((resolve) => { child.once("exit", resolve); child.send({ type: "exit" }); }),
   };
 }
@@ -199,6 +207,26 @@ async function network() {
       const output = execFileSync(process.execPath, ["--expose-gc", join(here, "heap.mjs")], { encoding: "utf8" });
       result.driverHeap = JSON.parse(output);
     }
+    if (runs("flood")) {
+      log(`flood: pings and 1 KiB messages for ${FLOOD.seconds} s from a peer that never reads`);
+      result.flood = {};
+      for (const [name, kind] of [["wsdriver-node", "wsdriver-node"], ["ws", "ws"]]) {
+        for (const what of ["ping", "binary"]) {
+          // A fresh server each time, with its default options: RSS does not shrink back reliably.
+          const server = await startServer(kind);
+          try {
+            const before = await server.rss();
+            let peak = before;
+            const sample = async () => { peak = Math.max(peak, await server.rss()); };
+            const run = await flood(server.port, { kind: what, seconds: FLOOD.seconds, sample });
+            drop(run.socket);
+            result.flood[`${name} ${what}`] = { growth: peak - before, sent: run.sent, closed: run.closed };
+          } finally {
+            await server.close();
+          }
+        }
+      }
+    }
     return result;
   } finally {
     for (const server of Object.values(servers)) await server.close();
@@ -228,8 +256,52 @@ async function runtimes() {
   return result;
 }
 
+/** Field by field medians of result objects. */
+function medianFields(samples) {
+  return Object.fromEntries(Object.keys(samples[0]).map((key) => [key, median(samples.map((sample) => sample[key]))]));
+}
+
+async function deflating() {
+  const result = { ...DEFLATE };
+  result.memory = {};
+  for (const config of ["none", "default", "nocontext"]) {
+    result.memory[config] = {};
+    for (const kind of ["wsdriver-node", "ws"]) {
+      log(`deflate memory (${config}): ${kind}, ${DEFLATE.connections} connections × ${DEFLATE.messages} messages`);
+      result.memory[config][kind] = await memory(kind, config, DEFLATE);
+    }
+  }
+  const corpus = jsonCorpus(DEFLATE.corpusCount);
+  result.corpusBytes = corpus.reduce((n, text) => n + Buffer.byteLength(text), 0) / corpus.length;
+  result.corpus = {};
+  for (const config of ["default", "nocontext"]) {
+    log(`deflate corpus (${config}): ${DEFLATE.corpusCount} JSON messages`);
+    const samples = { wsdriver: [], "wsdriver-pako": [], ws: [] };
+    await interleaved(Object.keys(samples), NET_ROUNDS, async (name) => {
+      samples[name].push(name === "ws" ? await corpusWs(config, corpus) : corpusOurs(config, corpus, name === "wsdriver" ? "zlib" : "pako"));
+      return 0;
+    });
+    result.corpus[config] = Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, medianFields(list)]));
+  }
+  log(`broadcast: one message to ${DEFLATE.connections} compressed connections`);
+  const message = broadcastMessage();
+  result.broadcastSize = Buffer.byteLength(message);
+  const counter = { bytes: 0 };
+  const targets = { ours: broadcastDriversOurs(DEFLATE.connections, counter), ws: broadcastSendersWs(DEFLATE.connections, counter) };
+  const hows = ["prepared", "text", "ws"];
+  const wire = {};
+  result.broadcast = await interleaved(hows, ROUNDS, async (how) => {
+    counter.bytes = 0;
+    const rate = await broadcast(how, how === "ws" ? targets.ws : targets.ours, message);
+    wire[how] = counter.bytes / DEFLATE.connections;
+    return rate;
+  });
+  result.broadcastWire = wire;
+  return result;
+}
+
 const started = Date.now();
-const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echoLoads: ECHO_LOADS, http2Echo: HTTP2_ECHO, handshakes: HANDSHAKES, idle: IDLE };
+const results = { machine: machine(), date: new Date().toISOString(), rounds: ROUNDS, netRounds: NET_ROUNDS, echoLoads: ECHO_LOADS, http2Echo: HTTP2_ECHO, handshakes: HANDSHAKES, idle: IDLE, flood: FLOOD };
 const pureWs = startPureWs();
 try {
   if (runs("parse")) results.parse = await parsing(pureWs);
@@ -237,8 +309,9 @@ try {
 } finally {
   pureWs.close();
 }
-if (runs("echo") || runs("http2") || runs("handshake") || runs("heap")) results.network = await network();
+if (runs("echo") || runs("http2") || runs("handshake") || runs("heap") || runs("flood")) results.network = await network();
 if (runs("runtimes")) results.runtimes = await runtimes();
+if (runs("deflate")) results.deflate = await deflating();
 if (runs("stream")) {
   log(`stream: ${STREAM.binaryBytes} B binary, ${STREAM.textBytes} B text, to disk and back`);
   results.stream = await streaming(STREAM);

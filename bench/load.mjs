@@ -202,3 +202,36 @@ export async function echoHttp2(port, { connections = 100, messages = 10_000, si
     session.destroy();
   }
 }
+
+/**
+ * Floods the server at `port` with pings of 125 B (`kind` "ping") or 1 KiB binary messages
+ * ("binary") for `seconds`, never reading what comes back, as fast as the socket takes them. Calls
+ * `sample` every 250 ms meanwhile. Returns how many bytes went out and whether the server closed
+ * the connection; the caller drops the socket.
+ */
+export async function flood(port, { kind, seconds, sample }) {
+  const { socket } = await openWebSocket(port);
+  socket.pause();
+  socket.on("error", () => {});
+  const payload = Buffer.alloc(kind === "ping" ? 125 : 1024, 0x70);
+  const frame = frameBytes(kind === "ping" ? 9 : 2, payload, randomBytes(4, 5));
+  const burst = Buffer.concat(Array.from({ length: 64 }, () => frame));
+  let closed = false;
+  socket.once("close", () => { closed = true; });
+  const timer = setInterval(sample, 250);
+  const end = Date.now() + seconds * 1000;
+  try {
+    while (!closed && Date.now() < end) {
+      if (!socket.write(burst)) {
+        await new Promise((resolve) => {
+          const wake = setTimeout(resolve, 50);
+          socket.once("drain", () => { clearTimeout(wake); resolve(); });
+        });
+      }
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  await sample();
+  return { socket, sent: socket.bytesWritten, closed };
+}

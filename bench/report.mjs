@@ -65,7 +65,62 @@ export function ratios(results) {
     rows.push({ group: "handshake", label: "handshakes, node:net (Driver.server)", value: net.handshakes.wsdriver / net.handshakes.ws, goal: null });
     rows.push({ group: "handshake", label: "handshakes, wsdriver/node adapter", value: net.handshakes["wsdriver-node"] / net.handshakes.ws, goal: null });
   }
+  const deflate = results.deflate;
+  if (deflate) {
+    const { memory, corpus, broadcast } = deflate;
+    rows.push({ group: "deflate", label: "deflate default: bytes per message ÷ ws (lower is better)", value: corpus.default.wsdriver.bytesPerMessage / corpus.default.ws.bytesPerMessage, goal: 1.1, lowerIsBetter: true });
+    rows.push({ group: "deflate", label: "deflate default: RSS per connection ÷ ws (lower is better)", value: memory.default["wsdriver-node"].rss / memory.default.ws.rss, goal: null, lowerIsBetter: true });
+    rows.push({ group: "deflate", label: "broadcast, prepared ÷ ws send per connection", value: broadcast.prepared / broadcast.ws, goal: 5 });
+  }
   return rows;
+}
+
+/** The deflate part: memory, the corpus, broadcast. */
+function renderDeflate(out, deflate) {
+  const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+  const { memory, corpus, broadcast } = deflate;
+  out.push("## permessage-deflate at scale", "");
+  out.push(`Memory: ${deflate.connections} loopback connections to an echo server in a child process (ours through the Node adapter,`);
+  out.push(`ws's \`WebSocketServer\`), each sending ${deflate.messages} JSON messages of about 180 B, compressed as a browser compresses them,`);
+  out.push("and reading their echoes; RSS and heap per connection after a full GC, less the server's before the connections. The");
+  out.push("offers are a browser's (`permessage-deflate; client_max_window_bits`) for the shipped defaults (`deflate()`,");
+  out.push("`perMessageDeflate: true`), and one with both `*_no_context_takeover` for servers configured with both. ws compresses");
+  out.push("no message under 1 KiB when it keeps no context (its `threshold`); ours compresses every one.", "");
+  out.push("| configuration | server | RSS per connection | over the same server without compression | heap per connection | echoed bytes per message | goal |");
+  out.push("|---|---|---:|---:|---:|---:|---|");
+  const labels = { none: "no compression", default: "shipped default, browser offer", nocontext: "no context takeover both ways" };
+  const goals = { default: 64 * 1024, nocontext: 4 * 1024 };
+  for (const config of ["none", "default", "nocontext"]) {
+    for (const kind of ["wsdriver-node", "ws"]) {
+      const row = memory[config][kind];
+      const over = row.rss - memory.none[kind].rss;
+      const goal = kind === "wsdriver-node" && goals[config] ? `≤ ${kib(goals[config])}, ${verdict(config === "nocontext" ? over : row.rss, goals[config], true)}` : "";
+      out.push(`| ${labels[config]} | ${kind === "ws" ? "ws" : "wsdriver"} | ${kib(row.rss)} | ${config === "none" ? "–" : kib(over)} | ${kib(row.heap)} | ${row.bytesPerMessage.toFixed(1)} B | ${goal} |`);
+    }
+  }
+  out.push("", `The goal for no context takeover counts what compression adds: a connection's socket costs the same with or without it.`);
+  out.push("", `A corpus of ${deflate.corpusCount} JSON messages (${deflate.corpusBytes.toFixed(0)} B on average) through one connection's compressor (a server's`);
+  out.push("`text`; ws's `PerMessageDeflate.compress`) and then its peer's decompressor, one message at a time. ws runs zlib");
+  out.push("asynchronously on its thread pool: its time per message is what a connection waits for each one.", "");
+  out.push("| configuration | implementation | bytes per message | ÷ ws | compress, µs per message | inflate, µs per message |");
+  out.push("|---|---|---:|---:|---:|---:|");
+  for (const config of ["default", "nocontext"]) {
+    for (const name of ["wsdriver", "wsdriver-pako", "ws"]) {
+      const row = corpus[config][name];
+      if (row === undefined) continue;
+      out.push(`| ${labels[config]} | ${name === "wsdriver-pako" ? "wsdriver, `pakoEngine` (pure JS)" : name} | ${row.bytesPerMessage.toFixed(1)} B | ${formatRatio(row.bytesPerMessage / corpus[config].ws.bytesPerMessage)} | ${row.compressMicros.toFixed(1)} | ${row.inflateMicros.toFixed(1)} |`);
+    }
+  }
+  out.push("", `Broadcast: one ${deflate.broadcastSize} B JSON message to ${deflate.connections} server connections that compress without context`);
+  out.push("(`server_no_context_takeover`), written to counting sockets in the same process. Connections per second:", "");
+  out.push("| how | connections/s | ÷ ws | bytes written per connection | goal |");
+  out.push("|---|---:|---:|---:|---|");
+  const hows = [["prepared", "wsdriver `sendPrepared(prepareMessage(message))`: compressed and framed once"], ["text", "wsdriver `text(message)` on each connection"], ["ws", "ws `Sender#send` on each connection"]];
+  for (const [how, label] of hows) {
+    const ratio = broadcast[how] / broadcast.ws;
+    out.push(`| ${label} | ${formatRate(broadcast[how])} | ${formatRatio(ratio)} | ${deflate.broadcastWire[how].toFixed(0)} B | ${how === "prepared" ? `≥ 5×, ${verdict(ratio, 5)}` : ""} |`);
+  }
+  out.push("");
 }
 
 export function renderMarkdown(results) {
@@ -194,7 +249,7 @@ export function renderMarkdown(results) {
     if (net.idle?.wsdriver && net.idle?.ws) {
       const figure = (set, key) => (set?.[key] ? `${set[key].toFixed(0)} B (${verdict(set[key], 2048, true)})` : "–");
       out.push(`  Goal ≤ 2048 B per idle connection: with its socket, wsdriver holds ${figure(net.idle, "wsdriver")} on node:net and`);
-      out.push(`  ${figure(net.idle, "wsdriver-node")} through the Node adapter, against ws's ${net.idle.ws.toFixed(0)} B; after a message each way,`);
+      out.push(`  ${figure(net.idle, "wsdriver-node")} through the Node adapter (with its default limits: handshakeTimeout, idleTimeout, closeTimeout and maxBufferedAmount all on), against ws's ${net.idle.ws.toFixed(0)} B; after a message each way,`);
       out.push(`  ${figure(net.idleAfterMessage, "wsdriver")} and ${figure(net.idleAfterMessage, "wsdriver-node")}, against ws's ${net.idleAfterMessage?.ws ? `${net.idleAfterMessage.ws.toFixed(0)} B` : "–"}.`);
     }
     if (net.echoHttp2) {
@@ -218,6 +273,17 @@ export function renderMarkdown(results) {
         out.push(`| ${name} | ${bytes.toFixed(0)} B | ${name.startsWith("wsdriver") ? `≤ 2048 B, ${verdict(bytes, 2048, true)}` : ""} |`);
       }
     }
+    if (net.flood) {
+      out.push("", `A peer that floods the shipped echo servers for ${results.flood.seconds} s and never reads what comes back (pings of`);
+      out.push("125 B, whose pongs are the server's to send, or 1 KiB binary messages the server echoes), each server with its");
+      out.push("default options; the server's peak RSS over its RSS before. Goal: ≤ 64 MiB of growth.", "");
+      out.push("| server, flood | RSS growth | bytes the peer got in | server closed it |");
+      out.push("|---|---:|---:|---|");
+      for (const [name, run] of Object.entries(net.flood)) {
+        const growth = run.growth / 2 ** 20;
+        out.push(`| ${name} | ${growth.toFixed(1)} MiB${name.startsWith("wsdriver") ? ` (${verdict(growth, 64, true)})` : ""} | ${(run.sent / 2 ** 20).toFixed(1)} MiB | ${run.closed ? "yes" : "no"} |`);
+      }
+    }
     out.push("");
   }
   if (results.runtimes) {
@@ -238,6 +304,7 @@ export function renderMarkdown(results) {
       out.push("");
     }
   }
+  if (results.deflate) renderDeflate(out, results.deflate);
   if (results.stream) {
     const MiB = 1024 * 1024;
     out.push("## Messages in pieces, to disk and back", "");
@@ -252,7 +319,7 @@ export function renderMarkdown(results) {
     }
     out.push("");
   }
-  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything, about 10 minutes", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "BENCH_ONLY=runtimes npm run bench     # Deno and Bun only", "BENCH_ONLY=stream BENCH_STREAM_BYTES=4294967296 BENCH_STREAM_TEXT_BYTES=1073741824 npm run bench  # messages in pieces, full size", "```", "");
+  out.push("## Reproduce", "", "```sh", "npm run bench                      # everything (the header above says how long it took)", "BENCH_ONLY=parse,frame npm run bench  # some parts (prints, leaves the docs alone)", "BENCH_ONLY=runtimes npm run bench     # Deno and Bun only", "BENCH_ONLY=deflate BENCH_DEFLATE_CONNECTIONS=2000 npm run bench  # the deflate part, smaller", "BENCH_ONLY=stream BENCH_STREAM_BYTES=4294967296 BENCH_STREAM_TEXT_BYTES=1073741824 npm run bench  # messages in pieces, full size", "```", "");
   return out.join("\n");
 }
 
@@ -271,7 +338,8 @@ function escapeXml(text) {
 
 /** A horizontal bar per ratio, a line at 1.0 (parity with ws + bufferutil) and a tick at each goal. */
 export function renderSvg(results) {
-  const rows = ratios(results);
+  // The deflate ratios (memory, bytes, broadcast) are on scales of their own: they are in the tables.
+  const rows = ratios(results).filter((row) => row.group !== "deflate");
   const labelWidth = 400, plotWidth = 460, rowHeight = 22, top = 56, left = labelWidth + 10;
   const max = Math.max(2, Math.ceil(Math.max(...rows.map((r) => r.value)) * 2) / 2);
   const x = (v) => left + (v / max) * plotWidth;

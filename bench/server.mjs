@@ -11,6 +11,13 @@ import { WebSocketServer, nodeAdapter, ours } from "./peers.mjs";
 
 const kind = process.argv[2];
 
+/**
+ * BENCH_DEFLATE=default|nocontext: the server negotiates permessage-deflate, as shipped (`deflate()`
+ * for ours, `perMessageDeflate: true` for ws) or with no context takeover both ways.
+ */
+const DEFLATE = process.env.BENCH_DEFLATE || null;
+const NO_CONTEXT = { serverNoContextTakeover: true, clientNoContextTakeover: true };
+
 /** Echoes every message back as it came (text as text, binary as binary). */
 function echoMessages(driver) {
   driver.on("message", ({ data }) => {
@@ -78,6 +85,7 @@ function oursNodeAdapterServer() {
   const server = createHttpServer((_request, response) => response.writeHead(426).end());
   server.on("upgrade", (request, socket, head) => {
     const { driver } = nodeAdapter.acceptUpgrade(request, socket, head);
+    if (DEFLATE !== null) driver.addExtension(ours.deflate(DEFLATE === "nocontext" ? NO_CONTEXT : {}));
     echoMessages(driver);
   });
   return server;
@@ -99,7 +107,8 @@ function oursHttp2Server() {
 }
 
 function wsServer() {
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", clientTracking: false });
+  const perMessageDeflate = DEFLATE === null ? false : DEFLATE === "nocontext" ? NO_CONTEXT : true;
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", clientTracking: false, perMessageDeflate });
   wss.on("connection", (ws) => {
     ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on("error", () => {});
@@ -119,7 +128,9 @@ if (kind === "wsdriver" || kind === "wsdriver-node" || kind === "wsdriver-http2"
 process.on("message", (message) => {
   if (message.type === "heap") {
     gc();
-    process.send({ heap: process.memoryUsage().heapUsed });
+    process.send({ heap: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss });
+  } else if (message.type === "rss") {
+    process.send({ rss: process.memoryUsage().rss });
   } else if (message.type === "exit") {
     server.close();
     process.exit(0);

@@ -3,7 +3,7 @@
 //
 //   npx wsdriver connect ws://127.0.0.1:8080/chat [--protocol chat] [--header "Name: value"]
 //                                                  [--origin URL] [--proxy http://user:pass@host:port]
-//                                                  [--deflate]
+//                                                  [--deflate] [--idle MS] [--handshake-timeout MS]
 //
 // Every line typed is sent as a text message; every message received is printed on stdout
 // ("< text", binary as hex). Notices go to stderr. With --slash, "/ping [data]" sends a ping and
@@ -29,6 +29,10 @@ Options:
   -k, --insecure          do not check the server's TLS certificate (wss: only)
       --ca <file>         trust this PEM certificate for wss:
   -s, --slash             read /ping [data] and /close [code [reason]] as commands
+  -i, --idle <ms>         ping the server after <ms> of silence, give up after as long again
+                          (idleTimeout; its pongs show as "< pong"; default: never)
+      --handshake-timeout <ms>  give up if the connection is not open within <ms> (default 10000)
+      --close-timeout <ms>      after our close, wait <ms> for the server's (default 10000)
   -h, --help              print this help
   -v, --version           print the version`;
 
@@ -50,6 +54,9 @@ try {
       insecure: { type: "boolean", short: "k" },
       ca: { type: "string" },
       slash: { type: "boolean", short: "s" },
+      idle: { type: "string", short: "i" },
+      "handshake-timeout": { type: "string" },
+      "close-timeout": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -97,6 +104,13 @@ if (values.ca) {
 }
 const options = { protocols: values.protocol ?? [], tls };
 if (values.origin) options.origin = values.origin;
+// The adapter's time limits, in milliseconds; 0 turns one off.
+for (const [flag, option] of [["idle", "idleTimeout"], ["handshake-timeout", "handshakeTimeout"], ["close-timeout", "closeTimeout"]]) {
+  if (values[flag] === undefined) continue;
+  const ms = Number(values[flag]);
+  if (!/^\d+$/.test(values[flag]) || !Number.isSafeInteger(ms)) fail(`--${flag} takes a number of milliseconds, got ${JSON.stringify(values[flag])}`);
+  options[option] = ms;
+}
 
 // Options the library refuses (a subprotocol that is not a token, a proxy URL that is not http: or
 // https:, port 0) throw here, before anything connects: a bad command line like any other.

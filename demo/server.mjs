@@ -4,8 +4,9 @@
 // demo/public/ and a WebSocket endpoint at /chat that broadcasts every message to every connected
 // page (the sender included, so a lone page is an echo), compressed with permessage-deflate
 // (RFC 7692) when the browser offers it, as every current one does. PORT picks the port (default 8080; 0 for
-// any free one), HOST the address (default 127.0.0.1). Ctrl-C closes every connection with 1001
-// (RFC 6455 §7.4.1, "going away") before exiting.
+// any free one), HOST the address (default 127.0.0.1), IDLE_TIMEOUT how long a page may stay
+// silent before it is pinged, and dropped after as long again (default 30000 ms). Ctrl-C closes
+// every connection with 1001 (RFC 6455 §7.4.1, "going away") before exiting.
 //
 // Only pages served by this demo may open a socket (the `origins` option, docs/security.md): a page
 // on another site would otherwise join the chat from the visitor's browser. ORIGINS (a
@@ -50,6 +51,20 @@ function ownOrigins(address, listeningPort) {
   const scheme = secure ? "https" : "http";
   return [...hosts].map((name) => `${scheme}://${name.includes(":") ? `[${name.replace(/%.*$/, "")}]` : name}:${listeningPort}`);
 }
+
+/**
+ * The adapter's limits: a page must finish its handshake within 10 s; one silent for IDLE_TIMEOUT
+ * is pinged and dropped if still silent after as long again (a laptop that went to sleep); one that
+ * does not answer our close within 5 s is dropped; one that lets more than 1 MiB of broadcasts pile
+ * up for it (it reads slowly or not at all) is closed with 1008. A page that floods messages without
+ * reading the broadcasts back is not read while it is owed more than the socket's high-water mark.
+ */
+const LIMITS = {
+  handshakeTimeout: 10_000,
+  idleTimeout: Number(process.env.IDLE_TIMEOUT ?? 30_000),
+  closeTimeout: 5_000,
+  maxBufferedAmount: 1024 * 1024,
+};
 
 /** Every open connection: its driver and a display name. */
 const peers = new Map();
@@ -97,13 +112,17 @@ function notFound(response) {
   response.end("Not found\n");
 }
 
-/** Bytes a connection may have waiting to go out (its peer reading slowly or not at all) before it is dropped. */
+/**
+ * Bytes an HTTP/2 stream may have waiting to go out before it is dropped: the adapter's
+ * `maxBufferedAmount` (LIMITS) covers the HTTP/1.1 upgrades, not yet the HTTP/2 streams.
+ */
 const MAX_BACKLOG = 1024 * 1024;
 
 function broadcast(event) {
   const text = JSON.stringify(event);
   // A client that reads nothing (say one that floods messages and never reads the broadcasts back)
-  // would have every broadcast held for it in this process, without bound: drop it instead.
+  // would have every broadcast held for it in this process, without bound: an HTTP/1.1 page more
+  // than LIMITS.maxBufferedAmount behind is closed by the adapter (1008); drop any other here.
   const behind = [];
   for (const peer of peers.values()) {
     if (peer.connection.bufferedAmount > MAX_BACKLOG) behind.push(peer);
@@ -123,7 +142,7 @@ server.on("upgrade", (request, socket, head) => {
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
-  addPeer(acceptUpgrade(request, socket, head, { maxLength: 64 * 1024, origins }));
+  addPeer(acceptUpgrade(request, socket, head, { maxLength: 64 * 1024, origins, ...LIMITS }));
 });
 
 // HTTP/2: with a request handler, node:http2 hands CONNECT streams to `connect` listeners.
@@ -162,6 +181,8 @@ function addPeer(connection) {
     broadcast({ type: "message", from: name, text: data.slice(0, 2000), at: new Date().toISOString() });
   });
   driver.on("error", (error) => console.error(`${name}: ${error.message}`));
+  // A limit ran out (handshakeTimeout, idleTimeout, closeTimeout): the driver then closes with 1006.
+  connection.on("error", (error) => console.error(`${name}: ${error.message}`));
   driver.on("close", () => {
     if (peers.delete(id)) broadcast({ type: "presence", count: peers.size });
   });

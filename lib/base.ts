@@ -6,6 +6,7 @@ import mitt, { type EventHandlerMap } from "mitt";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { ExtensionNegotiator } from "./extensions/pipeline.js";
 import { isSafeHeader } from "./http/headers.js";
+import type { ProtocolError } from "./errors.js";
 import type { OriginOptions } from "./http/origin.js";
 import type { DriverIO } from "./options.js";
 import type { ByteAccumulator } from "./util/accumulator.js";
@@ -33,6 +34,26 @@ export interface ClosableIO extends DriverIO {
 export function closeTransport(io: DriverIO): void {
   const close = (io as ClosableIO)[TRANSPORT_CLOSE];
   if (close !== undefined) close.call(io);
+}
+
+/**
+ * @internal A driver's method, keyed by this symbol, that fails the connection for a reason found
+ * outside the protocol (an adapter's `maxBufferedAmount`): as for a protocol error (RFC 6455
+ * §7.1.7), a close frame with the error's code if open, then `error` and `close` with that code.
+ */
+export const FAIL_CONNECTION: unique symbol = Symbol("wsdriver.failConnection");
+
+/** @internal A driver that can be failed from outside (see `FAIL_CONNECTION`). */
+export interface FailableDriver {
+  [FAIL_CONNECTION]?(error: ProtocolError): void;
+}
+
+/** @internal Fails `driver`'s connection with `error` (see `FAIL_CONNECTION`); false if the driver cannot be. */
+export function failConnection(driver: object, error: ProtocolError): boolean {
+  const fail = (driver as FailableDriver)[FAIL_CONNECTION];
+  if (fail === undefined) return false;
+  fail.call(driver, error);
+  return true;
 }
 
 /** The handlers of a driver's events, as mitt keeps them: one list per event type. */
@@ -194,6 +215,14 @@ export abstract class BaseDriver {
 
   /** Makes one send that was queued while connecting. */
   protected abstract sendQueued(send: QueuedSend): void;
+
+  /** Fails the connection: a close frame with the error's code if open, then `error` and `close`. */
+  protected abstract fail(error: ProtocolError): void;
+
+  /** @internal See `FAIL_CONNECTION`. */
+  [FAIL_CONNECTION](error: ProtocolError): void {
+    this.fail(error);
+  }
 
   /**
    * Sends what was queued before the connection opened, in order, and drops what only the opening

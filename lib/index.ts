@@ -18,6 +18,7 @@ export type { ByteSource } from "./util/bytes.js";
 export { HandshakeError, ProtocolError } from "./errors.js";
 export { CloseCode, isValidCloseCode } from "./hybi/close.js";
 export { ProxyError } from "./proxy.js";
+export { PreparedMessage, prepareMessage } from "./prepared.js";
 export { deflate, PERMESSAGE_DEFLATE } from "./extensions/permessage-deflate.js";
 export type { DeflateOptions } from "./extensions/permessage-deflate.js";
 export type {
@@ -27,6 +28,8 @@ export type { ExtensionParamValue, ExtensionParams } from "./extensions/negotiat
 export { InflateLimitError } from "./extensions/engine.js";
 export type { DeflateEngine, Deflater, DeflaterOptions, Inflater, InflaterOptions } from "./extensions/engine.js";
 export { zlibEngine } from "./node/zlib.js";
+export { pakoEngine } from "./extensions/pako.js";
+export type { PakoModule, PakoStream } from "./extensions/pako.js";
 export type { ZlibModule, ZlibStream } from "./node/zlib.js";
 export type {
   ProxyConnectEvent, ProxyEventHandler, ProxyEventType, ProxyEvents, ProxyOptions, ProxyState, ProxyTunnel,

@@ -4,8 +4,8 @@
  * request is known are replayed on that driver in order; both share one set of handlers (mitt's
  * Map), so handlers added at any time see every event.
  */
-import { type DriverHandlers, type ReadyState, closeTransport, emitEvent, emitOnce } from "./base.js";
-import { HandshakeError } from "./errors.js";
+import { type DriverHandlers, FAIL_CONNECTION, type ReadyState, closeTransport, emitEvent, emitOnce, failConnection } from "./base.js";
+import { HandshakeError, type ProtocolError } from "./errors.js";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
 import { checkExtension } from "./extensions/pipeline.js";
@@ -16,6 +16,7 @@ import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
 import { type DriverIO, type ServerOptions, resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "./options.js";
+import type { PreparedMessage } from "./prepared.js";
 import type { HttpRequest, MessageWriter, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes, utf8Encode } from "./util/bytes.js";
 
@@ -136,6 +137,11 @@ export class HttpServerDriver implements ServerDriver {
     return this.delegate ? this.delegate.startMessage(type) : null;
   }
 
+  sendPrepared(message: PreparedMessage): boolean {
+    if (this.delegate) return this.delegate.sendPrepared(message);
+    return this.forward((driver) => driver.sendPrepared(message));
+  }
+
   ping(payload?: Payload, onPong?: () => void): boolean {
     if (this.delegate) return this.delegate.ping(payload, onPong);
     if (isTooLongForControl(payload)) return false;
@@ -193,6 +199,20 @@ export class HttpServerDriver implements ServerDriver {
     this.before = reading.handlers;
     closeTransport(reading.io);
     emitEvent(reading.handlers, "close", { code: CloseCode.ABNORMAL, reason: "" });
+  }
+
+  /** @internal See `FAIL_CONNECTION`: the version driver's, or, before there is one, `close` with the error's code. */
+  [FAIL_CONNECTION](error: ProtocolError): void {
+    if (this.delegate) {
+      failConnection(this.delegate, error);
+      return;
+    }
+    const reading = this.reading();
+    if (reading === null) return;
+    this.before = reading.handlers;
+    emitEvent(reading.handlers, "error", error);
+    closeTransport(reading.io);
+    emitEvent(reading.handlers, "close", { code: error.code, reason: error.message });
   }
 
   on<K extends DriverEventType>(type: K, handler: DriverEventHandler<K>): void {

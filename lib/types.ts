@@ -6,6 +6,7 @@ import type { DriverEventHandler, DriverEventType } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
 import type { HeaderMap } from "./http/headers.js";
 import type { Http2HeadersInput } from "./hybi/handshake-http2.js";
+import type { PreparedMessage } from "./prepared.js";
 import type { ProxyOptions, ProxyTunnel } from "./proxy.js";
 import type { ByteSource } from "./util/bytes.js";
 
@@ -36,6 +37,12 @@ export interface Driver {
    * in pieces, or where the protocol has no fragments (the drafts).
    */
   startMessage(type: "text" | "binary"): MessageWriter | null;
+  /**
+   * Sends a message prepared once for many connections (`prepareMessage`, a broadcast): the same
+   * frame bytes go to every connection that would encode it alike. Queued until open. False once
+   * closing, or for a binary message where the protocol has none.
+   */
+  sendPrepared(message: PreparedMessage): boolean;
   /** Sends a ping; `onPong` runs when the matching pong arrives. False where impossible. */
   ping(payload?: Payload, onPong?: () => void): boolean;
   /** Sends an unsolicited pong. */

@@ -18,11 +18,21 @@
  * @module wsdriver/bun
  */
 import mitt from "mitt";
+import { OPEN, failConnection } from "../base.js";
 import { Driver } from "../driver.js";
+import { ProtocolError } from "../errors.js";
+import { CloseCode } from "../hybi/close.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
 import { BATCH_LIMIT, sendBatch } from "./batch.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
+import {
+  CLIENT_LIMITS, type ConnectionLimitOptions, type ConnectionLimits, PHASE_GONE, READ_PAUSE_BYTES, SERVER_LIMITS,
+  type TimeoutError, type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
+} from "./timeouts.js";
+
+export { CLIENT_LIMITS, SERVER_LIMITS, TimeoutError } from "./timeouts.js";
+export type { ConnectionLimitOptions, ConnectionLimits, TimeoutOption } from "./timeouts.js";
 
 /** The part of a Bun `Socket` the adapter uses. */
 export interface BunSocket {
@@ -30,6 +40,9 @@ export interface BunSocket {
   write(data: Uint8Array): number;
   end(): unknown;
   terminate?(): unknown;
+  /** Stops and starts reading (Bun's sockets have both): a server stops while the peer does not read its replies. */
+  pause?(): unknown;
+  resume?(): unknown;
 }
 
 /** The handlers object `Bun.listen` and `Bun.connect` take as `socket`. */
@@ -57,7 +70,7 @@ export type BunConnectionEvents = AdapterConnectionEvents;
  */
 export type BunConnection<D extends DriverInterface> = AdapterConnection<D>;
 
-class BunLink<D extends DriverInterface> implements BunConnection<D> {
+class BunLink<D extends DriverInterface> implements BunConnection<D>, Watched {
   readonly driver: D;
   private readonly events = mitt<BunConnectionEvents>();
   private socket: BunSocket | null = null;
@@ -76,8 +89,19 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
   private corked: Uint8Array[] | null = null;
   private corkedBytes = 0;
   private corks = 0;
+  /** The time and buffer limits (timeouts.ts); null for none. */
+  readonly limits: ConnectionLimits | null;
+  /** @internal The sweep's fields (timeouts.ts). */
+  slot = -1;
+  seen = 0;
+  since = 0;
+  stage = 0;
+  /** Reading is paused while the peer does not take what we owe it; `maxBufferedAmount` was crossed. */
+  private paused = false;
+  private overflowed = false;
 
-  constructor(create: (io: DriverIO) => D) {
+  constructor(create: (io: DriverIO) => D, limits: ConnectionLimits | null = null) {
+    this.limits = limits;
     // The link is the driver's `io`, with no closures of its own per connection. The framer sees
     // `cork`/`uncork` and writes a large frame's header and payload apart, trusting them to leave
     // together.
@@ -137,6 +161,41 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
     } finally {
       this.uncork();
     }
+    this.seen = clock;
+    // A server stops reading while Bun holds more of its replies than the kernel would take.
+    if (!this.paused && this.queued > READ_PAUSE_BYTES && this.limits !== null && this.limits.pauseReading && this.socket?.pause) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** @internal For the sweep: 0 connecting, 1 open, 2 closing (or ending), PHASE_GONE. */
+  phase(): number {
+    if (this.closed) return PHASE_GONE;
+    const state = this.driver.readyState;
+    return state === 3 ? 2 : state;
+  }
+
+  /** @internal For the sweep: the peer has been silent for `idleTimeout`. */
+  ping(): boolean {
+    return this.driver.ping();
+  }
+
+  /** @internal For the sweep: a limit ran out. */
+  expire(error: TimeoutError): void {
+    if (!this.closed) this.events.emit("error", error);
+    this.destroy();
+  }
+
+  /** A write found more than `maxBufferedAmount` waiting: fail with 1008 if open, else drop. */
+  private overflow(): void {
+    const limit = (this.limits as ConnectionLimits).maxBufferedAmount;
+    if (this.driver.readyState === OPEN) {
+      failConnection(this.driver, new ProtocolError(CloseCode.POLICY_VIOLATION, overflowMessage(limit)));
+    } else if (!this.closed) {
+      this.events.emit("error", new Error(overflowMessage(limit)));
+      this.destroy();
+    }
   }
 
   /** @internal */
@@ -177,7 +236,15 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
       this.queue.shift();
     }
     this.release();
-    if (waited) this.events.emit("drain", undefined);
+    if (waited) {
+      // The peer took what was waiting: it is alive, and a paused server reads again.
+      this.seen = clock;
+      if (this.paused) {
+        this.paused = false;
+        socket.resume?.();
+      }
+      this.events.emit("drain", undefined);
+    }
     this.endIfFlushed();
   }
 
@@ -200,6 +267,7 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
 
   finish(): void {
     this.closed = true;
+    unwatch(this);
     this.queue = [];
     this.queued = 0;
     this.release();
@@ -229,6 +297,12 @@ class BunLink<D extends DriverInterface> implements BunConnection<D> {
       }
       if (taken === chunk.length) return true;
       chunk = chunk.subarray(taken);
+    }
+    const limit = this.limits === null ? 0 : this.limits.maxBufferedAmount;
+    if (limit > 0 && this.queued > limit && !this.overflowed) {
+      this.overflowed = true;
+      // After this frame: this write may be its header, with the payload still to come.
+      queueMicrotask(() => this.overflow());
     }
     this.queue.push(chunk);
     this.queued += chunk.length;
@@ -267,13 +341,15 @@ function handlersFor<S extends BunSocket>(links: WeakMap<S, BunLink<DriverInterf
  * `driver.start()`.
  */
 export function serverHandlers<S extends BunSocket>(
-  options: ServerOptions, onConnection: (connection: BunConnection<ServerDriver>) => void,
+  options: BunServerOptions, onConnection: (connection: BunConnection<ServerDriver>) => void,
 ): BunSocketHandlers<S> {
   const links = new WeakMap<S, BunLink<DriverInterface>>();
+  const limits = resolveLimits(options, SERVER_LIMITS);
   return handlersFor(links, (socket) => {
-    const link = new BunLink((io) => Driver.server(io, options));
+    const link = new BunLink((io) => Driver.server(io, options), limits);
     links.set(socket, link);
     link.opened(socket);
+    watch(link);
     onConnection(link);
   });
 }
@@ -289,7 +365,14 @@ interface BunNamespace {
   connect<S extends BunSocket>(options: BunConnectOptions<S>): Promise<S>;
 }
 
-export interface BunClientOptions extends ClientOptions {
+/**
+ * A server's options: the driver's, and the adapter's time and buffer limits (`handshakeTimeout`,
+ * `idleTimeout`, `closeTimeout`, `maxBufferedAmount`; defaults in `SERVER_LIMITS`).
+ */
+export interface BunServerOptions extends ServerOptions, ConnectionLimitOptions {}
+
+/** A client's options: the driver's, TLS, and the adapter's limits (defaults in `CLIENT_LIMITS`: no `idleTimeout`). */
+export interface BunClientOptions extends ClientOptions, ConnectionLimitOptions {
   /** TLS options for `wss:`, as `Bun.connect`'s `tls` (`{ ca, rejectUnauthorized, serverName }` …). */
   tls?: Record<string, unknown>;
 }
@@ -304,7 +387,9 @@ export function connect(url: string | URL, options: BunClientOptions = {}): BunC
   if (!bun) throw new Error("wsdriver/bun's connect() needs the Bun runtime");
   const { tls, ...clientOptions } = options;
   const { url: target, host: hostname, port, secure: isTls } = clientTarget(url);
-  const link = new BunLink((io) => Driver.client(target, io, clientOptions));
+  const link = new BunLink((io) => Driver.client(target, io, clientOptions), resolveLimits(clientOptions, CLIENT_LIMITS));
+  // The handshake's time counts from here: connecting, TLS and the 101.
+  watch(link);
   const links = new WeakMap<BunSocket, BunLink<DriverInterface>>();
   const socket = handlersFor(links, (opened) => {
     links.set(opened, link);

@@ -16,11 +16,21 @@
  * @module wsdriver/deno
  */
 import mitt from "mitt";
+import { OPEN, failConnection } from "../base.js";
 import { Driver } from "../driver.js";
+import { ProtocolError } from "../errors.js";
+import { CloseCode } from "../hybi/close.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
 import { BATCH_LIMIT, sendBatch } from "./batch.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
+import {
+  CLIENT_LIMITS, type ConnectionLimitOptions, type ConnectionLimits, PHASE_GONE, READ_PAUSE_BYTES, SERVER_LIMITS,
+  type TimeoutError, type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
+} from "./timeouts.js";
+
+export { CLIENT_LIMITS, SERVER_LIMITS, TimeoutError } from "./timeouts.js";
+export type { ConnectionLimitOptions, ConnectionLimits, TimeoutOption } from "./timeouts.js";
 
 /** The part of a `Deno.Conn` (or any duplex web stream) the adapter uses. */
 export interface StreamConn {
@@ -39,7 +49,7 @@ export type StreamConnectionEvents = AdapterConnectionEvents;
 export type StreamConnection<D extends DriverInterface> = AdapterConnection<D>;
 
 /** The connection, and what it lacks until a client's `Deno.connect` has resolved. */
-class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
+class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watched {
   readonly driver: D;
   private readonly events = mitt<StreamConnectionEvents>();
   private conn: StreamConn | null = null;
@@ -59,8 +69,19 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
   private corked: Uint8Array[] | null = null;
   private corkedBytes = 0;
   private corks = 0;
+  /** The time and buffer limits (timeouts.ts); null for none. */
+  readonly limits: ConnectionLimits | null;
+  /** @internal The sweep's fields (timeouts.ts). */
+  slot = -1;
+  seen = 0;
+  since = 0;
+  stage = 0;
+  /** Wakes the read loop, paused while the writer holds more than READ_PAUSE_BYTES (servers). */
+  private resumeReading: (() => void) | null = null;
+  private overflowed = false;
 
-  constructor(create: (io: DriverIO) => D) {
+  constructor(create: (io: DriverIO) => D, limits: ConnectionLimits | null = null) {
+    this.limits = limits;
     // The link is the driver's `io`, with no closures of its own per connection. The framer sees
     // `cork`/`uncork` and writes a large frame's header and payload apart, trusting them to leave
     // together.
@@ -105,6 +126,7 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
       return;
     }
     this.conn = conn;
+    watch(this);
     this.writer = conn.writable.getWriter();
     this.reader = conn.readable.getReader();
     const early = this.early;
@@ -159,10 +181,20 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
       this.early.push(chunk);
       return true;
     }
+    const limit = this.limits === null ? 0 : this.limits.maxBufferedAmount;
+    if (limit > 0 && this.pending > limit && !this.overflowed) {
+      this.overflowed = true;
+      // After this frame: this write may be its header, with the payload still to come.
+      queueMicrotask(() => this.overflow());
+    }
     this.pending += chunk.length;
     writer.write(chunk).then(
       () => {
+        // The peer took bytes from a backlog: it is alive. (Not any write: the kernel takes a ping to
+        // a silent peer at once.)
+        if (this.pending > READ_PAUSE_BYTES) this.seen = clock;
         this.pending -= chunk.length;
+        if (this.resumeReading !== null && this.pending <= READ_PAUSE_BYTES) this.wakeReader();
         if (this.full && (writer.desiredSize ?? 0) > 0) {
           this.full = false;
           this.events.emit("drain", undefined);
@@ -187,6 +219,11 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
         } finally {
           this.uncork();
         }
+        this.seen = clock;
+        // A server stops reading while the writer holds more of its replies than READ_PAUSE_BYTES.
+        if (this.pending > READ_PAUSE_BYTES && this.limits !== null && this.limits.pauseReading && !this.closed) {
+          await new Promise<void>((resolve) => { this.resumeReading = resolve; });
+        }
       }
     } catch (error) {
       // Reading fails once we have closed the connection ourselves; that is not news.
@@ -196,14 +233,53 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
     this.driver.end();
   }
 
+  /** @internal For the sweep: 0 connecting, 1 open, 2 closing (or the writer closing), PHASE_GONE. */
+  phase(): number {
+    if (this.released || (this.closed && this.conn === null)) return PHASE_GONE;
+    const state = this.driver.readyState;
+    return state === 3 || this.closed ? 2 : state;
+  }
+
+  /** @internal For the sweep: the peer has been silent for `idleTimeout`. */
+  ping(): boolean {
+    return this.driver.ping();
+  }
+
+  /** @internal For the sweep: a limit ran out. */
+  expire(error: TimeoutError): void {
+    if (!this.closed) this.events.emit("error", error);
+    this.destroy();
+  }
+
+  /** A write found more than `maxBufferedAmount` waiting: fail with 1008 if open, else drop. */
+  private overflow(): void {
+    const limit = (this.limits as ConnectionLimits).maxBufferedAmount;
+    if (this.driver.readyState === OPEN) {
+      failConnection(this.driver, new ProtocolError(CloseCode.POLICY_VIOLATION, overflowMessage(limit)));
+    } else if (!this.released) {
+      if (!this.closed) this.events.emit("error", new Error(overflowMessage(limit)));
+      this.destroy();
+    }
+  }
+
+  private wakeReader(): void {
+    const resume = this.resumeReading;
+    this.resumeReading = null;
+    resume?.();
+  }
+
   private shut(): void {
     if (this.closed) return;
     // The driver closes while a chunk is read: its last frames (the close frame) go first.
     this.flushCorked();
     this.closed = true;
     this.full = false;
+    this.wakeReader();
     const { conn, writer } = this;
-    if (!conn) return;
+    if (!conn) {
+      unwatch(this);
+      return;
+    }
     // Let what the driver wrote (the last close frame) go out before the connection is closed.
     const done = writer ? writer.close().catch(() => undefined) : Promise.resolve();
     void done.then(() => this.release());
@@ -214,6 +290,8 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D> {
     const { conn, writer, reader } = this;
     if (!conn || this.released) return;
     this.released = true;
+    unwatch(this);
+    this.wakeReader();
     writer?.abort().catch(() => undefined);
     reader?.cancel().catch(() => undefined);
     closeQuietly(conn);
@@ -238,9 +316,17 @@ export function attach<D extends DriverInterface>(conn: StreamConn, create: (io:
   return link;
 }
 
+/**
+ * A server's options: the driver's, and the adapter's time and buffer limits (`handshakeTimeout`,
+ * `idleTimeout`, `closeTimeout`, `maxBufferedAmount`; defaults in `SERVER_LIMITS`).
+ */
+export interface DenoServerOptions extends ServerOptions, ConnectionLimitOptions {}
+
 /** A server connection on an accepted `Deno.Conn`: the driver reads the HTTP request and emits `connect`. */
-export function accept(conn: StreamConn, options: ServerOptions = {}): StreamConnection<ServerDriver> {
-  return attach(conn, (io) => Driver.server(io, options));
+export function accept(conn: StreamConn, options: DenoServerOptions = {}): StreamConnection<ServerDriver> {
+  const link = new StreamLink((io) => Driver.server(io, options), resolveLimits(options, SERVER_LIMITS));
+  link.use(conn);
+  return link;
 }
 
 interface DenoConnectOptions {
@@ -254,7 +340,8 @@ interface DenoNamespace {
   connectTls(options: DenoConnectOptions): Promise<StreamConn>;
 }
 
-export interface DenoClientOptions extends ClientOptions {
+/** A client's options: the driver's, TLS, and the adapter's limits (defaults in `CLIENT_LIMITS`: no `idleTimeout`). */
+export interface DenoClientOptions extends ClientOptions, ConnectionLimitOptions {
   /** Extra PEM certificates to trust for `wss:` (as `Deno.connectTls`'s `caCerts`). */
   caCerts?: string[];
 }
@@ -269,7 +356,9 @@ export function connect(url: string | URL, options: DenoClientOptions = {}): Str
   if (!deno) throw new Error("wsdriver/deno's connect() needs the Deno runtime");
   const { caCerts, ...clientOptions } = options;
   const { url: target, host: hostname, port, secure } = clientTarget(url);
-  const link = new StreamLink((io) => Driver.client(target, io, clientOptions));
+  const link = new StreamLink((io) => Driver.client(target, io, clientOptions), resolveLimits(clientOptions, CLIENT_LIMITS));
+  // The handshake's time counts from here: connecting, TLS and the 101.
+  watch(link);
   const opening = secure
     ? deno.connectTls(caCerts ? { hostname, port, caCerts } : { hostname, port })
     : deno.connect({ hostname, port });

@@ -14,13 +14,26 @@
 import mitt from "mitt";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { OPEN, failConnection } from "../base.js";
 import { Driver } from "../driver.js";
+import { ProtocolError } from "../errors.js";
+import { CloseCode } from "../hybi/close.js";
 import { clientTarget } from "./connection.js";
+import {
+  CLIENT_LIMITS, type ConnectionLimitOptions, PHASE_GONE, type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
+} from "./timeouts.js";
+
+export { CLIENT_LIMITS, TimeoutError } from "./timeouts.js";
+export type { ConnectionLimitOptions, TimeoutOption } from "./timeouts.js";
 import type { ClientOptions, DriverIO } from "../options.js";
 import { type ProxyOptions, type ProxyTunnel } from "../proxy.js";
 import type { ClientDriver } from "../types.js";
 
-export interface ProxiedClientOptions extends ClientOptions {
+/**
+ * The options of `connectThroughProxy`: the driver's, the proxy's, TLS, and the adapter's time and
+ * buffer limits (defaults in `CLIENT_LIMITS`); `handshakeTimeout` covers the tunnel, TLS and the 101.
+ */
+export interface ProxiedClientOptions extends ClientOptions, ConnectionLimitOptions {
   /** Options for the CONNECT request: extra `headers`, `maxHeaderSize` of the proxy's answer. */
   proxy?: Omit<ProxyOptions, "io">;
   /**
@@ -76,11 +89,27 @@ export function connectThroughProxy(
   if (proxyTarget.port === "0") throw new TypeError(`Cannot connect to port 0: ${proxyTarget.href}`);
   const proxyHost = unbracket(proxyTarget.hostname);
   const proxyPort = proxyTarget.port === "" ? PROXY_PORTS[proxyTarget.protocol] ?? 80 : Number(proxyTarget.port);
+  const limits = resolveLimits(clientOptions, CLIENT_LIMITS);
+  const maxBuffered = limits === null ? 0 : limits.maxBufferedAmount;
 
   const events = mitt<ProxiedClientEvents>();
   // The driver and the proxy helper are made before the socket: options they refuse throw here,
   // before a connection the caller would get no handle on is opened.
-  const io: DriverIO = { write: (chunk) => stream.write(chunk) };
+  let overflowed = false;
+  const io: DriverIO = {
+    write: (chunk) => {
+      const ok = stream.write(chunk);
+      // As the direct connect(): past maxBufferedAmount, fail with 1008 once this frame is out.
+      if (!ok && maxBuffered > 0 && !overflowed && stream.writableLength - chunk.length > maxBuffered) {
+        overflowed = true;
+        process.nextTick(() => {
+          if (driver.readyState === OPEN) failConnection(driver, new ProtocolError(CloseCode.POLICY_VIOLATION, overflowMessage(maxBuffered)));
+          else fail(new Error(overflowMessage(maxBuffered)));
+        });
+      }
+      return ok;
+    },
+  };
   const driver = Driver.client(target, io, clientOptions);
   const proxy = driver.proxy(proxyTarget, { ...proxyOptions, io: { write: (chunk) => socket.write(chunk) } });
   const socket: net.Socket = proxyTarget.protocol === "https:"
@@ -101,6 +130,32 @@ export function connectThroughProxy(
     driver.end();
   };
 
+  const destroy = (): void => {
+    stream.destroy();
+    socket.destroy();
+    driver.end();
+  };
+  // The sweep of timeouts.ts: the tunnel and the handshake are one handshake, bytes from the proxy
+  // or the server are life.
+  const watched: Watched = {
+    slot: -1, seen: 0, since: 0, stage: 0, limits,
+    phase: () => {
+      if (socket.destroyed) return PHASE_GONE;
+      const state = driver.readyState;
+      return state === 3 || stream.writableEnded ? 2 : state;
+    },
+    ping: () => driver.ping(),
+    expire: (error) => {
+      if (!finished) events.emit("error", error);
+      finished = true;
+      destroy();
+    },
+  };
+  watch(watched);
+  const alive = (): void => { watched.seen = clock; };
+  socket.on("data", alive);
+  socket.on("drain", alive);
+
   const readProxy = (chunk: Uint8Array): void => proxy.parse(chunk);
   socket.on(proxyTarget.protocol === "https:" ? "secureConnect" : "connect", () => proxy.start());
   socket.on("data", readProxy);
@@ -112,6 +167,7 @@ export function connectThroughProxy(
     else fail(error);
   });
   socket.on("close", () => {
+    unwatch(watched);
     if (waiting()) proxy.end();
     finished = true;
     driver.end();
@@ -137,6 +193,9 @@ export function connectThroughProxy(
     stream = secure;
     secure.on("secureConnect", () => driver.start());
     secure.on("data", (chunk: Uint8Array) => driver.parse(chunk));
+    // TLS reads the socket itself from here on: its plaintext is the sign of life.
+    secure.on("data", alive);
+    secure.on("drain", alive);
     secure.on("error", fail);
     secure.on("close", () => {
       finished = true;
@@ -157,10 +216,6 @@ export function connectThroughProxy(
     socket,
     on: (type, handler) => events.on(type, handler),
     off: (type, handler) => events.off(type, handler),
-    destroy: () => {
-      stream.destroy();
-      socket.destroy();
-      driver.end();
-    },
+    destroy,
   };
 }

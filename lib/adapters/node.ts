@@ -18,8 +18,10 @@ import type { IncomingMessage } from "node:http";
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { TRANSPORT_CLOSE } from "../base.js";
+import { OPEN, TRANSPORT_CLOSE, failConnection } from "../base.js";
 import { Driver } from "../driver.js";
+import { ProtocolError } from "../errors.js";
+import { CloseCode } from "../hybi/close.js";
 // Node's fast paths (bufferutil, uninitialised buffers) for users who import only this adapter.
 import "../node/fast-paths.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
@@ -29,6 +31,13 @@ import { type StreamConnection, connectHttp2 } from "./node-http2.js";
 
 export { acceptStream, connectHttp2 } from "./node-http2.js";
 export type { Http2ClientOptions, StreamConnection, StreamOptions } from "./node-http2.js";
+import {
+  CLIENT_LIMITS, type ConnectionLimitOptions, type ConnectionLimits, PHASE_GONE, SERVER_LIMITS, type TimeoutError,
+  type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
+} from "./timeouts.js";
+
+export { CLIENT_LIMITS, SERVER_LIMITS, TimeoutError } from "./timeouts.js";
+export type { ConnectionLimitOptions, ConnectionLimits, TimeoutOption } from "./timeouts.js";
 
 /** `drain` once the socket's buffer has emptied after a `write` returned false; `error` on a reset, TLS error or refusal. */
 export type ConnectionEvents = AdapterConnectionEvents;
@@ -52,6 +61,15 @@ const DRAIN_PENDING = 1;
 const TICK_CORKED = 2;
 /** `NodeConnection.flags`: the socket has closed. */
 const CLOSED = 4;
+/** `NodeConnection.flags`: reading is paused while what we owe the peer is over the socket's high-water mark. */
+const READ_PAUSED = 8;
+/** `NodeConnection.flags`: `maxBufferedAmount` was crossed; the connection is being failed. */
+const OVERFLOWED = 16;
+/** `NodeConnection.flags`: two bits for the sweep's `stage` (timeouts.ts), from bit 5. */
+const STAGE_SHIFT = 5;
+const STAGE_BITS = 3 << STAGE_SHIFT;
+/** `NodeConnection.flags`: the nesting depth of our own `cork()` calls, counted from bit 7. */
+const CORK = 1 << 7;
 
 /** What only some connections need: their own event handlers, and promises waiting for `drain`. */
 interface Listeners {
@@ -68,17 +86,37 @@ interface Listeners {
  * connection's own emitter and `drained()` waiters one object made on first use: 88 -> 64 bytes
  * per connection (heap snapshots of idle connections, bench/server.mjs's Node adapter server).
  */
-class NodeConnection<D extends DriverInterface> implements Connection<D> {
+class NodeConnection<D extends DriverInterface> implements Connection<D>, Watched {
   readonly socket: Duplex;
   readonly driver: D;
-  /** DRAIN_PENDING, TICK_CORKED and CLOSED. */
+  /**
+   * DRAIN_PENDING, TICK_CORKED, CLOSED, READ_PAUSED, OVERFLOWED, the sweep's stage, and above them
+   * the nesting depth of our own `cork()` calls (a chunk being parsed, a large frame being written):
+   * one field, not three (16 bytes per connection; bench/index.mjs "idle heap").
+   */
   private flags = 0;
-  /** Nesting depth of our own `cork()` calls: a chunk being parsed, a large frame being written. */
-  private corks = 0;
   private listeners: Listeners | null = null;
+  /** The time and buffer limits (timeouts.ts), shared with every connection that has the same; null for none. */
+  readonly limits: ConnectionLimits | null;
+  /** @internal Where the sweep keeps this connection (timeouts.ts). */
+  slot = -1;
+  /** @internal */
+  seen = 0;
+  /** @internal */
+  since = 0;
 
-  constructor(socket: Duplex, create: (io: DriverIO) => D) {
+  /** @internal The sweep's stage, kept in `flags`. */
+  get stage(): number {
+    return (this.flags & STAGE_BITS) >>> STAGE_SHIFT;
+  }
+
+  set stage(stage: number) {
+    this.flags = (this.flags & ~STAGE_BITS) | (stage << STAGE_SHIFT);
+  }
+
+  constructor(socket: Duplex, create: (io: DriverIO) => D, limits: ConnectionLimits | null = null) {
     this.socket = socket;
+    this.limits = limits;
     const io: DriverIO & { cork(): void; uncork(): void } = this;
     this.driver = create(io);
     (socket as Carrier)[CONNECTION] = this as NodeConnection<DriverInterface>;
@@ -95,9 +133,29 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     if (socket.destroyed) {
       this.flags |= CLOSED;
       process.nextTick(endGone, this);
+      return;
     } else if (socket.readableEnded || socket.writableEnded) {
       process.nextTick(endGone, this);
     }
+    watch(this);
+  }
+
+  /** @internal For the sweep (timeouts.ts): the driver's ready state, closing once our side is ended. */
+  phase(): number {
+    if ((this.flags & CLOSED) !== 0 || this.socket.destroyed) return PHASE_GONE;
+    const state = this.driver.readyState;
+    return state === 3 || this.socket.writableEnded ? 2 : state;
+  }
+
+  /** @internal For the sweep: the peer has been silent for `idleTimeout`. */
+  ping(): boolean {
+    return this.driver.ping();
+  }
+
+  /** @internal For the sweep: a limit ran out. */
+  expire(error: TimeoutError): void {
+    this.emit("error", error);
+    this.destroy();
   }
 
   /**
@@ -118,17 +176,26 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     // this tick, so a burst of sends leaves in one writev too: 10 messages of 64 B per tick went
     // from 88-109 k to 314-346 k messages/s; one per tick from 35-40 k to 43 k. process.nextTick
     // runs before any I/O, so nothing waits for a timer or a packet.
-    if (this.corks === 0) {
+    if (this.flags < CORK) {
       this.cork();
       this.flags |= TICK_CORKED;
       process.nextTick(uncorkAtTickEnd, this);
     }
     const ok = socket.write(chunk);
-    if (!ok && (this.flags & TICK_CORKED) !== 0) {
-      // A sender looping until needsDrain must hear it now, not at the end of the tick: hand the
-      // gathered bytes to the kernel and let `uncork` say whether they all left.
-      this.flags &= ~TICK_CORKED;
-      this.uncork();
+    if (!ok) {
+      if ((this.flags & TICK_CORKED) !== 0) {
+        // A sender looping until needsDrain must hear it now, not at the end of the tick: hand the
+        // gathered bytes to the kernel and let `uncork` say whether they all left.
+        this.flags &= ~TICK_CORKED;
+        this.uncork();
+      }
+      // Checked only past the high-water mark, where writes return false: the fast path pays nothing.
+      const limit = this.limits === null ? 0 : this.limits.maxBufferedAmount;
+      if (limit > 0 && socket.writableLength - chunk.length > limit && (this.flags & OVERFLOWED) === 0) {
+        this.flags |= OVERFLOWED;
+        // Not here: this write may be a frame's header with its payload still to come.
+        process.nextTick(overflow, this);
+      }
     }
     // Every write is corked (by a parse, the framer or the tick), and a corked write returns false
     // once the buffered bytes reach the high-water mark even when all of them leave on `uncork()`:
@@ -148,14 +215,15 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
    * `writev`, and `parseCorked` every frame written while one chunk is handled.
    */
   cork(): void {
-    this.corks++;
+    this.flags += CORK;
     this.socket.cork();
   }
 
   uncork(): void {
     const socket = this.socket;
     socket.uncork();
-    if (--this.corks > 0) return;
+    this.flags -= CORK;
+    if (this.flags >= CORK) return;
     // uncork() hands the gathered bytes to the kernel at once; what it could not take stays in
     // writableLength. Node's needDrain, set by the corked write that crossed the high-water mark,
     // stays true until its `drain` on the next tick even when nothing is left, so only bytes still
@@ -173,6 +241,30 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
       this.driver.parse(chunk);
     } finally {
       this.uncork();
+    }
+  }
+
+  /**
+   * A chunk from the socket: parsed corked, a sign of life for the sweep, and, on a server, the
+   * moment to stop reading while the replies it caused (pongs, echoes) are over the high-water mark.
+   */
+  read(chunk: Uint8Array): void {
+    this.parseCorked(chunk);
+    this.seen = clock;
+    if ((this.flags & (DRAIN_PENDING | READ_PAUSED)) === DRAIN_PENDING && this.limits !== null && this.limits.pauseReading) {
+      this.flags |= READ_PAUSED;
+      this.socket.pause();
+    }
+  }
+
+  /** @internal More was waiting than `maxBufferedAmount` allows: fail with 1008 if open, else drop. */
+  overflowed(): void {
+    const limit = (this.limits as ConnectionLimits).maxBufferedAmount;
+    if (this.driver.readyState === OPEN) {
+      failConnection(this.driver, new ProtocolError(CloseCode.POLICY_VIOLATION, overflowMessage(limit)));
+    } else if (!this.socket.destroyed) {
+      this.emit("error", new Error(overflowMessage(limit)));
+      this.destroy();
     }
   }
 
@@ -214,8 +306,12 @@ class NodeConnection<D extends DriverInterface> implements Connection<D> {
     this.driver.end();
   }
 
-  /** @internal The socket drained, or closed: whoever waits may send again. */
+  /** @internal The socket drained, or closed: whoever waits may send again, and we read again. */
   release(): void {
+    if ((this.flags & READ_PAUSED) !== 0) {
+      this.flags &= ~READ_PAUSED;
+      this.socket.resume();
+    }
     this.flags &= ~DRAIN_PENDING;
     const listeners = this.listeners;
     const ready = listeners === null ? null : listeners.waiters;
@@ -239,18 +335,24 @@ function endGone(connection: NodeConnection<DriverInterface>): void {
   connection.driver.end();
 }
 
+function overflow(connection: NodeConnection<DriverInterface>): void {
+  connection.overflowed();
+}
+
 function uncorkAtTickEnd(connection: NodeConnection<DriverInterface>): void {
   connection.uncorkTick();
 }
 
 function onData(this: Carrier, chunk: Uint8Array): void {
   const connection = this[CONNECTION];
-  if (connection !== undefined) connection.parseCorked(chunk);
+  if (connection !== undefined) connection.read(chunk);
 }
 
 function onDrain(this: Carrier): void {
   const connection = this[CONNECTION];
   if (connection === undefined) return;
+  // The peer took what we had waiting: it is alive, even if it sent nothing.
+  connection.seen = clock;
   connection.release();
   connection.emit("drain", undefined);
 }
@@ -270,6 +372,7 @@ function onClose(this: Carrier): void {
   const connection = this[CONNECTION];
   if (connection === undefined) return;
   connection.markClosed();
+  unwatch(connection);
   connection.release();
   connection.driver.end();
 }
@@ -288,13 +391,25 @@ export function attach<D extends DriverInterface>(socket: Duplex, create: (io: D
  * A server connection on a raw socket from `net.createServer` or `tls.createServer`: the driver reads
  * the HTTP request itself and emits `connect`; call `driver.start()` to accept it.
  */
-export function acceptSocket(socket: Duplex, options: ServerOptions = {}): Connection<ServerDriver> {
+export function acceptSocket(socket: Duplex, options: NodeServerOptions = {}): Connection<ServerDriver> {
+  const limits = resolveLimits(options, SERVER_LIMITS);
   // Nagle's algorithm would hold back small frames waiting for an ACK, as in acceptUpgrade.
   if (socket instanceof net.Socket) socket.setNoDelay(true);
-  return attach(socket, (io) => Driver.server(io, options));
+  return new NodeConnection(socket, (io) => Driver.server(io, options), limits);
 }
 
-export interface UpgradeOptions extends ServerOptions {
+/**
+ * A server's options: the driver's, and the adapter's time and buffer limits (`handshakeTimeout`,
+ * `idleTimeout`, `closeTimeout`, `maxBufferedAmount`; defaults in `SERVER_LIMITS`).
+ */
+export interface NodeServerOptions extends ServerOptions, ConnectionLimitOptions {}
+
+/**
+ * `acceptUpgrade`'s options. node:http has read the request by the time of the `upgrade` event
+ * (its `headersTimeout` and `requestTimeout` bound that); `handshakeTimeout` counts from the call
+ * until the connection opens (a `start: false` handler that never calls `start()`).
+ */
+export interface UpgradeOptions extends NodeServerOptions {
   /**
    * Answer the handshake on the next tick, after the caller has added its handlers and headers
    * (default). With `false`, call `driver.start()` yourself, for example after an async check.
@@ -313,9 +428,10 @@ export function acceptUpgrade(
   request: IncomingMessage, socket: Duplex, head: Uint8Array = new Uint8Array(0), options: UpgradeOptions = {},
 ): Connection<ServerDriver> {
   const { start = true, ...serverOptions } = options;
+  const limits = resolveLimits(serverOptions, SERVER_LIMITS);
   // A TLS socket (node:https) means wss: locations in the drafts' handshakes.
   if (serverOptions.secure === undefined && (socket as { encrypted?: boolean }).encrypted === true) serverOptions.secure = true;
-  const connection = new NodeConnection(socket, (io) => Driver.fromRequest(request, io, serverOptions));
+  const connection = new NodeConnection(socket, (io) => Driver.fromRequest(request, io, serverOptions), limits);
   // Nagle's algorithm would hold back small frames waiting for an ACK; WebSocket messages are latency-bound.
   if (socket instanceof net.Socket) socket.setNoDelay(true);
   // Before start() the driver keeps these bytes and reads them once the handshake is answered.
@@ -328,7 +444,11 @@ function startCorked(connection: NodeConnection<ServerDriver>): void {
   connection.startCorked();
 }
 
-export interface NodeClientOptions extends ClientOptions {
+/**
+ * A client's options: the driver's, TLS, and the adapter's time and buffer limits (defaults in
+ * `CLIENT_LIMITS`: no `idleTimeout`).
+ */
+export interface NodeClientOptions extends ClientOptions, ConnectionLimitOptions {
   /** TLS options for `wss:` (`ca`, `rejectUnauthorized`, `servername` …). */
   tls?: Omit<tls.ConnectionOptions, "host" | "port" | "socket">;
   /**
@@ -352,13 +472,14 @@ export function connect(
   if (options.http2 === true) return connectHttp2(url, options);
   const { tls: tlsOptions, ...clientOptions } = options;
   const { url: target, host, port, secure } = clientTarget(url);
+  const limits = resolveLimits(clientOptions, CLIENT_LIMITS);
   const socket: net.Socket = secure
     ? tls.connect({ servername: net.isIP(host) ? undefined : host, ...tlsOptions, host, port })
     : net.connect({ host, port });
   socket.setNoDelay(true);
   let connection: Connection<ClientDriver>;
   try {
-    connection = attach(socket, (io) => Driver.client(target, io, clientOptions));
+    connection = new NodeConnection(socket, (io) => Driver.client(target, io, clientOptions), limits);
   } catch (error) {
     // Options the driver refuses throw here: drop the socket (it connects on a later tick), or it
     // would open a connection the caller has no handle on.

@@ -52,6 +52,13 @@ export interface ExtensionSession {
    * only). A session without it has such a message gathered and handed to `encode` whole.
    */
   encodePiece?(piece: Uint8Array, rsv: number, opcode: number, last: boolean): EncodedMessage;
+  /**
+   * Optional. For a session whose encoding of `payload` depends on nothing but its bytes (no
+   * state carried from one message to the next): a value (compared with `===`) that every
+   * session encoding it to the same bytes returns alike, so a `PreparedMessage` encodes it once
+   * for all of them. Null, or no method, when this session must encode the message itself.
+   */
+  encodingKey?(payload: Uint8Array, opcode: number): unknown;
   /** The connection is over: release what the session holds. */
   close(): void;
 }

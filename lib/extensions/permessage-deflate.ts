@@ -9,6 +9,7 @@
 import { ProtocolError } from "../errors.js";
 import { CloseCode } from "../hybi/close.js";
 import { getDeflateEngine } from "./codec.js";
+import { CoderPool, History, type Lease, deflaterPool, inflaterPool } from "./contexts.js";
 import { type DeflateEngine, type Deflater, type Inflater, InflateLimitError } from "./engine.js";
 import { type Extension, type ExtensionContext, type ExtensionResponse, type ExtensionSession, RSV1 } from "./extension.js";
 import type { ExtensionParamValue, ExtensionParams } from "./negotiation.js";
@@ -42,6 +43,21 @@ export interface DeflateOptions {
   memLevel?: number;
   /** Messages shorter than this many bytes are sent uncompressed. Default 0: all are compressed. */
   threshold?: number;
+  /**
+   * How many connections keeping context (no `*_no_context_takeover`) hold a live compressor, and
+   * as many a live decompressor, at once, per engine and parameter set; the least recently used
+   * gives its own up when another needs one. A connection without one compresses its next message
+   * without context and primes a decompressor with the last window it received. Default 64: at most
+   * about 16 MiB of zlib state however many connections there are (docs/extensions.md).
+   */
+  liveContexts?: number;
+  /**
+   * How many bytes of the messages it compressed last a connection keeping context remembers, to
+   * prime the compressor it is given after its own went to another connection (compressing them
+   * costs time on each such hand-over). 0 remembers nothing: the next message is then compressed
+   * without context. Default 4096, at most the compressor's window.
+   */
+  primeBytes?: number;
   /** The DEFLATE engine; default the runtime's `node:zlib`. */
   engine?: DeflateEngine;
 }
@@ -69,6 +85,26 @@ const PARAMS = ["server_no_context_takeover", "client_no_context_takeover", "ser
  */
 const SMALLEST_DEFLATE_WINDOW = 9;
 
+/** See `DeflateOptions.liveContexts`. */
+const DEFAULT_LIVE_CONTEXTS = 64;
+
+/**
+ * See `DeflateOptions.primeBytes`. Two connections taking turns on one compressor, so that every
+ * message is a hand-over, on bench/deflate.mjs's JSON corpus (180 B messages): 50.1 B per message
+ * primed with 4 KiB, 59.1 with 1 KiB, 146.4 with nothing, against 44.2 with a live compressor;
+ * priming 4 KiB took two to three times as long as a message on a live compressor, 1 KiB about as
+ * long (one loaded 2-core machine: rough).
+ */
+const DEFAULT_PRIME_BYTES = 4096;
+
+/**
+ * The window to inflate with when the peer may use `bits`: zlib, asked for 8 bits, compresses
+ * with 9 (see above), so a window of 8 is read as one of 9.
+ */
+function inflateWindow(bits: number): number {
+  return Math.max(bits, SMALLEST_DEFLATE_WINDOW);
+}
+
 /** The permessage-deflate extension (RFC 7692), ready for `driver.addExtension`. */
 export function deflate(options: DeflateOptions = {}): Extension {
   return new PerMessageDeflate(options);
@@ -81,11 +117,15 @@ class PerMessageDeflate implements Extension {
   private readonly level: number;
   private readonly memLevel: number;
   private readonly threshold: number;
+  private readonly liveContexts: number;
+  private readonly primeBytes: number;
 
   constructor(private readonly options: DeflateOptions) {
     this.level = integerIn(options.level ?? 6, -1, 9, "level");
     this.memLevel = integerIn(options.memLevel ?? 8, 1, 9, "memLevel");
     this.threshold = options.threshold ?? 0;
+    this.liveContexts = integerIn(options.liveContexts ?? DEFAULT_LIVE_CONTEXTS, 1, 2 ** 31 - 1, "liveContexts");
+    this.primeBytes = integerIn(options.primeBytes ?? DEFAULT_PRIME_BYTES, 0, 2 ** 15, "primeBytes");
     if (!(this.threshold >= 0)) throw new RangeError(`threshold must be a non-negative number, got ${options.threshold}`);
     if (options.serverMaxWindowBits !== undefined) integerIn(options.serverMaxWindowBits, 8, 15, "serverMaxWindowBits");
     if (typeof options.clientMaxWindowBits === "number") integerIn(options.clientMaxWindowBits, 8, 15, "clientMaxWindowBits");
@@ -116,9 +156,11 @@ class PerMessageDeflate implements Extension {
     const serverNoContext = flag(params.server_no_context_takeover, "server_no_context_takeover");
     const clientNoContext = flag(params.client_no_context_takeover, "client_no_context_takeover");
     // §7.1.2.1: the server may limit its own window, never above what the client offered.
+    let serverBits = 15;
     if (params.server_max_window_bits !== undefined) {
       const bits = windowBits(params.server_max_window_bits, "server_max_window_bits");
       if (bits === null) throw new Error("server_max_window_bits needs a value");
+      serverBits = bits;
       if (typeof offer.server_max_window_bits === "string" && bits > Number(offer.server_max_window_bits)) {
         throw new Error(`server_max_window_bits=${bits} is above the ${offer.server_max_window_bits} offered`);
       }
@@ -138,6 +180,7 @@ class PerMessageDeflate implements Extension {
       deflateBits: clientBits,
       resetDeflater: clientNoContext || this.options.clientNoContextTakeover === true,
       resetInflater: serverNoContext,
+      inflateBits: inflateWindow(serverBits),
     });
   }
 
@@ -176,6 +219,7 @@ class PerMessageDeflate implements Extension {
       deflateBits: serverBits,
       resetDeflater: params.server_no_context_takeover === true,
       resetInflater: params.client_no_context_takeover === true,
+      inflateBits: inflateWindow(params.client_max_window_bits === undefined ? 15 : Number(params.client_max_window_bits)),
     });
     return { params, session };
   }
@@ -183,6 +227,7 @@ class PerMessageDeflate implements Extension {
   private session(context: ExtensionContext, settings: SessionSettings): ExtensionSession {
     return new DeflateSession(this.options.engine ?? getDeflateEngine(), context.maxLength, {
       ...settings, level: this.level, memLevel: this.memLevel, threshold: this.threshold,
+      liveContexts: this.liveContexts, primeBytes: this.primeBytes,
     });
   }
 }
@@ -194,19 +239,38 @@ interface SessionSettings {
   resetDeflater: boolean;
   /** The peer takes no context over: reset the decompressor after each message. */
   resetInflater: boolean;
+  /** The largest window the peer may compress with, at least 9 (see `inflateWindow`). */
+  inflateBits: number;
 }
 
 interface SessionOptions extends SessionSettings {
   level: number;
   memLevel: number;
   threshold: number;
+  liveContexts: number;
+  primeBytes: number;
 }
 
-/** One connection's compressor and decompressor, each made on first use. */
+/**
+ * One connection's side of the compression, holding no zlib stream of its own between messages
+ * unless it keeps context, and then one from a bounded pool (`contexts.ts`).
+ */
 class DeflateSession implements ExtensionSession {
-  private deflater: Deflater | null = null;
-  private inflater: Inflater | null = null;
-  private readonly compress: boolean;
+  private deflateLease: Lease<Deflater> | null = null;
+  private inflateLease: Lease<Inflater> | null = null;
+  /** What the peer may refer back to, made by the first compressed message when it keeps context. */
+  private history: History | null = null;
+  /** The last messages this end compressed (`primeBytes` of them), to prime a compressor with. */
+  private sent: History | null = null;
+  private readonly deflaters: CoderPool<Deflater> | null;
+  private readonly inflaters: CoderPool<Inflater>;
+  /**
+   * The decompressor of the message being inflated in pieces, kept from its first compressed byte
+   * to its end: lent by the pool (no context) or this connection's own, pinned. Null between them.
+   */
+  private pieceInflater: Inflater | null = null;
+  /** Likewise, the compressor of the message being compressed in pieces. */
+  private pieceDeflater: Deflater | null = null;
   /** The last byte of the message being inflated in pieces, held back (see `decodePiece`); -1 for none. */
   private held = -1;
   /** The DEFLATE stream of the message being inflated in pieces has ended: the rest is not read. */
@@ -216,19 +280,52 @@ class DeflateSession implements ExtensionSession {
   /** The most compressed bytes inflated in one call by `decodePiece`. */
   private readonly slice: number;
 
-  constructor(private readonly engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
-    this.compress = options.deflateBits >= SMALLEST_DEFLATE_WINDOW;
+  constructor(engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
     this.slice = Math.max(1, Math.min(MAX_SLICE, Math.floor(maxLength / MAX_EXPANSION)));
+    const { level, memLevel, deflateBits, inflateBits, liveContexts } = options;
+    this.deflaters = deflateBits >= SMALLEST_DEFLATE_WINDOW
+      ? deflaterPool(engine, { level, memLevel, windowBits: deflateBits }, liveContexts) : null;
+    // The inflater's window must hold all the history it is primed with.
+    this.inflaters = inflaterPool(engine, inflateBits, Math.max(maxLength, 1 << inflateBits), liveContexts);
+  }
+
+  /**
+   * With no context kept, a message's encoding depends on its bytes alone: every session of the
+   * same pool (engine and parameters) and threshold encodes it alike, so one encoding serves them
+   * all (`PreparedMessage`).
+   */
+  encodingKey(payload: Uint8Array): unknown {
+    if (this.deflaters === null || payload.length < this.options.threshold) return UNCOMPRESSED;
+    return this.options.resetDeflater ? this.deflaters : null;
   }
 
   encode(payload: Uint8Array, rsv: number): { payload: Uint8Array; rsv: number } {
-    if (!this.compress || payload.length < this.options.threshold) return { payload, rsv };
-    if (this.deflater === null) {
-      const { level, memLevel, deflateBits } = this.options;
-      this.deflater = this.engine.createDeflater({ level, memLevel, windowBits: deflateBits });
+    const pool = this.deflaters;
+    if (pool === null || payload.length < this.options.threshold) return { payload, rsv };
+    let out: Uint8Array;
+    if (this.options.resetDeflater) {
+      out = pool.borrow((deflater) => deflater.deflate(payload));
+    } else {
+      let lease = this.deflateLease;
+      // A compressor taken by another connection was reset: it is primed with the last
+      // `primeBytes` sent, and nothing older is referred to, which RFC 7692 §7.2.1 allows a
+      // sender (it may always reference less than the window).
+      try {
+        if (!pool.holds(lease, this)) {
+          lease = this.deflateLease = pool.acquire(this);
+          // The peer's window ends with these bytes: compressing them again (the output is thrown
+          // away; it ends byte-aligned with the sync flush) lets this message refer back to them.
+          if (this.sent !== null && this.sent.bytes.length > 0) lease.coder.deflate(this.sent.bytes);
+        }
+        out = lease.coder.deflate(payload);
+      } catch (error) {
+        pool.release(lease, this);
+        this.deflateLease = null;
+        throw error;
+      }
+      const { primeBytes, deflateBits } = this.options;
+      if (primeBytes > 0) (this.sent ??= new History(Math.min(primeBytes, 1 << deflateBits))).add(payload);
     }
-    let out = this.deflater.deflate(payload);
-    if (this.options.resetDeflater) this.deflater.reset();
     // RFC 7692 §7.2.1: remove the 00 00 ff ff the sync flush ended with.
     if (endsWithTail(out)) out = out.subarray(0, out.length - 4);
     // zlib writes nothing for an empty message once its output is byte-aligned by an earlier sync
@@ -244,21 +341,45 @@ class DeflateSession implements ExtensionSession {
     // message is 00, §7.2.3.6), and inflating it would leave the window mid-block for the next
     // message. Read it as the empty message its sender meant.
     if (payload.length === 0) return payload;
-    if (this.inflater === null) {
-      // A window of 15 bits reads whatever window the peer chose.
-      this.inflater = this.engine.createInflater({ windowBits: 15, maxLength: this.maxLength });
-    }
     // RFC 7692 §7.2.2: append 00 00 ff ff, then inflate.
     const input = new Uint8Array(payload.length + 4);
     input.set(payload);
     input.set(TAIL, payload.length);
+    const pool = this.inflaters;
+    let out: Uint8Array;
+    if (this.options.resetInflater) {
+      out = pool.borrow((inflater) => this.inflate(inflater, input));
+    } else {
+      let lease = this.inflateLease;
+      try {
+        if (!pool.holds(lease, this)) {
+          // Another connection has this one's decompressor: prime a reset one with the window
+          // the peer may refer back to.
+          lease = this.inflateLease = pool.acquire(this);
+          if (this.history !== null) lease.coder.inflate(this.history.storedBlocks());
+        }
+        out = this.inflate(lease.coder, input);
+      } catch (error) {
+        pool.release(lease, this);
+        this.inflateLease = null;
+        if (error instanceof ProtocolError) throw error;
+        throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
+      }
+      (this.history ??= new History(1 << this.options.inflateBits)).add(out);
+    }
+    return out;
+  }
+
+  private inflate(inflater: Inflater, input: Uint8Array): Uint8Array {
     let out: Uint8Array;
     try {
-      out = this.inflater.inflate(input);
+      out = inflater.inflate(input);
     } catch (error) {
-      throw inflateError(error, this.maxLength);
+      if (error instanceof InflateLimitError) throw this.tooLarge();
+      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
     }
-    if (this.options.resetInflater) this.inflater.reset();
+    // The pool's inflaters may produce a whole window, more than a small maxLength.
+    if (out.length > this.maxLength) throw this.tooLarge();
     return out;
   }
 
@@ -269,59 +390,95 @@ class DeflateSession implements ExtensionSession {
    * The message's last byte is held back and inflated with the 00 00 ff ff appended, in one call
    * as `decode` does, so a DEFLATE stream that ends with the message (BFINAL, §7.2.3.4) is seen to
    * end and the next message starts a new one. The whole message's limit is the caller's to count.
+   *
+   * Other connections use the pools between the pieces: the message keeps one decompressor from
+   * its first compressed byte to its end (`pieceInflater`), so no other connection's bytes reach it.
    */
   decodePiece(piece: Uint8Array, rsv: number, last: boolean, emit: (bytes: Uint8Array) => void): void {
     if ((rsv & RSV1) === 0) {
       if (piece.length > 0) emit(piece);
       return;
     }
-    const inflater = this.inflaterOrNew();
-    const slice = this.slice;
     const end = piece.length - 1;
-    if (end >= 0) {
-      if (this.held >= 0) this.inflateSlice(inflater, Uint8Array.of(this.held), emit);
-      for (let at = 0; at < end && !this.ended; at += slice) this.inflateSlice(inflater, piece.subarray(at, Math.min(at + slice, end)), emit);
-      this.held = piece[end];
+    try {
+      if (end >= 0) {
+        if (this.held >= 0) this.inflateSlice(Uint8Array.of(this.held), emit);
+        for (let at = 0; at < end && !this.ended; at += this.slice) this.inflateSlice(piece.subarray(at, Math.min(at + this.slice, end)), emit);
+        this.held = piece[end];
+      }
+      if (!last) return;
+      // As in `decode`, an empty payload is the empty message, and the decompressor is left alone.
+      const held = this.held;
+      this.held = -1;
+      // RFC 7692 §7.2.2: the last byte with 00 00 ff ff appended, unless the stream has ended.
+      if (held >= 0) this.inflateSlice(Uint8Array.of(held, 0x00, 0x00, 0xff, 0xff), emit);
+    } catch (error) {
+      this.dropPieceInflater(false);
+      this.held = -1;
+      this.ended = this.inflating = false;
+      if (error instanceof ProtocolError) throw error;
+      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
     }
-    if (!last) return;
-    // As in `decode`, an empty payload is the empty message, and the inflater is left alone.
-    const held = this.held;
-    this.held = -1;
-    if (held < 0) return;
-    // RFC 7692 §7.2.2: the last byte with 00 00 ff ff appended, unless the stream has ended.
-    this.inflateSlice(inflater, Uint8Array.of(held, 0x00, 0x00, 0xff, 0xff), emit);
     this.ended = this.inflating = false;
-    if (this.options.resetInflater) this.inflater?.reset();
+    this.dropPieceInflater(true);
   }
 
   /**
-   * RFC 7692 §7.2.1 piece by piece: each piece is compressed and ends with a sync flush, so the
-   * peer can inflate it as it comes; the last piece's 00 00 ff ff is removed, as for a whole
-   * message (§6.1: one RSV1, on the first frame). Messages sent in pieces are always compressed
-   * (their length is not known in advance to compare with `threshold`).
+   * The decompressor for the message in pieces, from its first compressed byte: with no context,
+   * one the pool lends to this connection alone; with context, this connection's own (primed, as
+   * in `decode`, if another connection had taken it), pinned so that none takes it mid-message.
    */
-  encodePiece(piece: Uint8Array, rsv: number, _opcode: number, last: boolean): { payload: Uint8Array; rsv: number } {
-    if (!this.compress) return { payload: piece, rsv };
-    const deflater = this.deflaterOrNew();
-    let out = deflater.deflate(piece);
-    if (!last) return { payload: out, rsv: rsv | RSV1 };
-    if (this.options.resetDeflater) deflater.reset();
-    if (endsWithTail(out)) out = out.subarray(0, out.length - 4);
-    // See `encode`: the one byte that, with the 00 00 ff ff the peer appends, is an empty stored block.
-    if (out.length === 0) out = EMPTY_BLOCK;
-    return { payload: out, rsv: rsv | RSV1 };
+  private inflaterForPieces(): Inflater {
+    if (this.pieceInflater !== null) return this.pieceInflater;
+    const pool = this.inflaters;
+    if (this.options.resetInflater) return (this.pieceInflater = pool.lend());
+    let lease = this.inflateLease;
+    if (!pool.holds(lease, this)) {
+      lease = this.inflateLease = pool.acquire(this);
+      try {
+        if (this.history !== null) lease.coder.inflate(this.history.storedBlocks());
+      } catch (error) {
+        pool.release(lease, this);
+        this.inflateLease = null;
+        throw error;
+      }
+    }
+    pool.pin(lease, this);
+    return (this.pieceInflater = lease.coder);
+  }
+
+  /**
+   * The message in pieces is over (`usable`) or failed: a lent decompressor goes back to the pool,
+   * reset, or closed if it failed; this connection's own is unpinned, or given up if it failed.
+   */
+  private dropPieceInflater(usable: boolean): void {
+    const inflater = this.pieceInflater;
+    if (inflater === null) return;
+    this.pieceInflater = null;
+    const pool = this.inflaters;
+    if (this.options.resetInflater) {
+      pool.giveBack(inflater, usable);
+    } else if (this.inflateLease !== null) {
+      if (usable) {
+        pool.unpin(this.inflateLease, this);
+      } else {
+        pool.release(this.inflateLease, this);
+        this.inflateLease = null;
+      }
+    }
   }
 
   /**
    * Inflates one slice of a message in pieces. Once the DEFLATE stream has ended inside the message
    * (BFINAL, RFC 7692 §7.2.3.4), the rest of the message is not read, as `decode` reading it whole
-   * leaves it unread: the inflater has reset itself for the next message, and what it made of input
-   * after the end (as a new stream: see `Inflater.streamEnd`) is dropped, failure included.
+   * leaves it unread: the decompressor has reset itself for the next message, and what it made of
+   * input after the end (as a new stream: see `Inflater.streamEnd`) is dropped, failure included.
    */
-  private inflateSlice(inflater: Inflater, input: Uint8Array, emit: (bytes: Uint8Array) => void): void {
+  private inflateSlice(input: Uint8Array, emit: (bytes: Uint8Array) => void): void {
     if (this.ended) return;
+    const inflater = this.inflaterForPieces();
     // A stream that ended before the message's first byte was the last message's: this message
-    // starts a new one, as the inflater has done (see `Inflater.streamEnd`).
+    // starts a new one, as the decompressor has done (see `Inflater.streamEnd`).
     const midMessage = this.inflating;
     this.inflating = true;
     let out: Uint8Array;
@@ -329,58 +486,119 @@ class DeflateSession implements ExtensionSession {
       out = inflater.inflate(input);
     } catch (error) {
       if (midMessage && inflater.streamEnd === 0) {
-        this.stopAtEnd(inflater);
+        this.stopAtEnd();
         return;
       }
-      throw inflateError(error, this.maxLength);
+      if (error instanceof InflateLimitError) throw this.tooLarge();
+      throw error;
     }
     const end = inflater.streamEnd ?? -1;
     if (midMessage && end === 0) {
-      this.stopAtEnd(inflater);
+      this.stopAtEnd();
       return;
     }
-    if (end > 0) this.ended = true;
+    if (end > 0) {
+      // The stream is over: the peer's next message refers back to nothing before it.
+      this.ended = true;
+      this.history?.clear();
+    } else if (!this.options.resetInflater) {
+      (this.history ??= new History(1 << this.options.inflateBits)).add(out);
+    }
     if (out.length > 0) emit(out);
   }
 
   /**
    * The stream ended before this input, which was read as a new stream: forgotten, with the
-   * inflater (which a failure may have destroyed). The next message gets a fresh one, with the
-   * empty window the end of a stream leaves anyway.
+   * decompressor (which a failure may have destroyed). The next message gets a fresh one, with
+   * the empty window the end of a stream leaves anyway.
    */
-  private stopAtEnd(inflater: Inflater): void {
+  private stopAtEnd(): void {
     this.ended = true;
-    inflater.close();
-    this.inflater = null;
+    this.history?.clear();
+    this.dropPieceInflater(false);
   }
 
-  private inflaterOrNew(): Inflater {
-    // A window of 15 bits reads whatever window the peer chose.
-    return (this.inflater ??= this.engine.createInflater({ windowBits: 15, maxLength: this.maxLength }));
-  }
-
-  private deflaterOrNew(): Deflater {
-    if (this.deflater === null) {
-      const { level, memLevel, deflateBits } = this.options;
-      this.deflater = this.engine.createDeflater({ level, memLevel, windowBits: deflateBits });
+  /**
+   * RFC 7692 §7.2.1 piece by piece: each piece is compressed and ends with a sync flush, so the
+   * peer can inflate it as it comes; the last piece's 00 00 ff ff is removed, as for a whole
+   * message (§6.1: one RSV1, on the first frame). Messages sent in pieces are always compressed
+   * (their length is not known in advance to compare with `threshold`). The message keeps one
+   * compressor from its first piece to its last (`pieceDeflater`), as `decodePiece` does.
+   */
+  encodePiece(piece: Uint8Array, rsv: number, _opcode: number, last: boolean): { payload: Uint8Array; rsv: number } {
+    const pool = this.deflaters;
+    if (pool === null) return { payload: piece, rsv };
+    let out: Uint8Array;
+    try {
+      out = this.deflaterForPieces(pool).deflate(piece);
+    } catch (error) {
+      this.dropPieceDeflater(pool, false);
+      throw error;
     }
-    return this.deflater;
+    const { resetDeflater, primeBytes, deflateBits } = this.options;
+    if (!resetDeflater && primeBytes > 0) (this.sent ??= new History(Math.min(primeBytes, 1 << deflateBits))).add(piece);
+    if (!last) return { payload: out, rsv: rsv | RSV1 };
+    this.dropPieceDeflater(pool, true);
+    if (endsWithTail(out)) out = out.subarray(0, out.length - 4);
+    // See `encode`: the one byte that, with the 00 00 ff ff the peer appends, is an empty stored block.
+    if (out.length === 0) out = EMPTY_BLOCK;
+    return { payload: out, rsv: rsv | RSV1 };
+  }
+
+  /** See `inflaterForPieces`: a lent compressor, or this connection's own (primed as in `encode`), pinned. */
+  private deflaterForPieces(pool: CoderPool<Deflater>): Deflater {
+    if (this.pieceDeflater !== null) return this.pieceDeflater;
+    if (this.options.resetDeflater) return (this.pieceDeflater = pool.lend());
+    let lease = this.deflateLease;
+    if (!pool.holds(lease, this)) {
+      lease = this.deflateLease = pool.acquire(this);
+      try {
+        if (this.sent !== null && this.sent.bytes.length > 0) lease.coder.deflate(this.sent.bytes);
+      } catch (error) {
+        pool.release(lease, this);
+        this.deflateLease = null;
+        throw error;
+      }
+    }
+    pool.pin(lease, this);
+    return (this.pieceDeflater = lease.coder);
+  }
+
+  /** See `dropPieceInflater`. */
+  private dropPieceDeflater(pool: CoderPool<Deflater>, usable: boolean): void {
+    const deflater = this.pieceDeflater;
+    if (deflater === null) return;
+    this.pieceDeflater = null;
+    if (this.options.resetDeflater) {
+      pool.giveBack(deflater, usable);
+    } else if (this.deflateLease !== null) {
+      if (usable) {
+        pool.unpin(this.deflateLease, this);
+      } else {
+        pool.release(this.deflateLease, this);
+        this.deflateLease = null;
+      }
+    }
+  }
+
+  private tooLarge(): ProtocolError {
+    return new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${this.maxLength})`);
   }
 
   close(): void {
-    this.deflater?.close();
-    this.inflater?.close();
-    this.deflater = this.inflater = null;
+    // A message in pieces cut short: a lent stream is closed, a pinned one released below.
+    if (this.pieceDeflater !== null && this.options.resetDeflater) this.pieceDeflater.close();
+    if (this.pieceInflater !== null && this.options.resetInflater) this.pieceInflater.close();
+    this.pieceDeflater = this.pieceInflater = null;
+    this.deflaters?.release(this.deflateLease, this);
+    this.inflaters.release(this.inflateLease, this);
+    this.deflateLease = this.inflateLease = null;
+    this.history = this.sent = null;
   }
 }
 
-/** What an inflater's failure means for the connection: 1009 past the limit, 1007 for bad data. */
-function inflateError(error: unknown, maxLength: number): ProtocolError {
-  if (error instanceof InflateLimitError) {
-    return new ProtocolError(CloseCode.TOO_LARGE, `Inflated message exceeds maxLength (${maxLength})`);
-  }
-  return new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
-}
+/** The encoding key of a message sent as it is. */
+const UNCOMPRESSED = "uncompressed";
 
 function endsWithTail(out: Uint8Array): boolean {
   const n = out.length;

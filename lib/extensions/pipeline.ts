@@ -147,6 +147,17 @@ export class ExtensionPipeline {
     return { payload, rsv };
   }
 
+  /**
+   * The key every pipeline that encodes `payload` to the same bytes shares, or null if this one
+   * must encode it itself (a session keeps context, or has no `encodingKey`). Only a pipeline of
+   * one session shares: keys of several would need combining for a case no extension has yet.
+   */
+  encodingKey(payload: Uint8Array, opcode: number): unknown {
+    if (this.active.length !== 1) return null;
+    const { session } = this.active[0];
+    return session.encodingKey === undefined ? null : (session.encodingKey(payload, opcode) ?? null);
+  }
+
   /** An incoming message with RSV bits set, through every session in reverse order. */
   decode(payload: Uint8Array, rsv: number): Uint8Array {
     for (let i = this.active.length - 1; i >= 0; i--) payload = this.active[i].session.decode(payload, rsv);

@@ -10,6 +10,7 @@ import { checkOrigin } from "../http/origin.js";
 import { CloseCode } from "../hybi/close.js";
 import { errorResponse, selectProtocol } from "../hybi/handshake-server.js";
 import { type DriverIO, MAX_EARLY_BYTES, type ServerOptions, resolveMaxLength } from "../options.js";
+import type { PreparedMessage } from "../prepared.js";
 import type { HttpRequest, ServerDriver } from "../types.js";
 import { type ByteSource, concatBytes, latin1Encode, toBytes, utf8Encode } from "../util/bytes.js";
 import { type DraftVersion, checkDraftRequest, draftResponse, locationOf } from "./handshake.js";
@@ -127,6 +128,11 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     frame.set(data, 1);
     frame[frame.length - 1] = 0xff;
     this.io.write(frame);
+  }
+
+  /** A prepared text message is sent as `text` sends it; the drafts have no binary message. */
+  sendPrepared(message: PreparedMessage): boolean {
+    return message.text !== null && this.text(message.text);
   }
 
   /** The drafts' length-prefixed frames are discarded by their readers: there is no binary message. */

@@ -9,6 +9,7 @@ import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
 import { resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "../options.js";
+import type { PreparedMessage } from "../prepared.js";
 import type { MessageWriter, Payload } from "../types.js";
 import { type ByteSource, EMPTY, concatBytes, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
 import { decodeUtf8 } from "../util/utf8.js";
@@ -163,7 +164,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   }
 
   /** A whole message sent while one goes out in pieces waits for it to end (RFC 6455 §5.4). */
-  private holdSend(opcode: number, data: string | Uint8Array): boolean {
+  private holdSend(opcode: number, data: string | Uint8Array | PreparedMessage): boolean {
     ((this.outgoing as OutgoingMessage).held ??= []).push({ opcode, data });
     return true;
   }
@@ -212,7 +213,8 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
         return;
       }
       const { opcode, data } = held[i];
-      if (opcode === Opcode.TEXT) this.sendText(data as string);
+      if (typeof data === "object" && !(data instanceof Uint8Array)) this.sendPrepared(data);
+      else if (opcode === Opcode.TEXT) this.sendText(data as string);
       else this.sendBinary(data as Uint8Array);
     }
   }
@@ -233,6 +235,34 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.dropOutgoing();
     const assembler = this.assemblerOrNull;
     if (assembler !== null && assembler.abandon()) this.emit("messageend", { error });
+  }
+
+  /**
+   * Sends a message prepared for many connections (`prepareMessage`): a server writes the frame
+   * built once for every connection that encodes it alike, a client masks it with a key of its
+   * own; a connection whose extensions keep context encodes it itself. Queued until open.
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    if (this.readyState !== OPEN) {
+      return message.text !== null ? this.queueSend(Opcode.TEXT, message.text) : this.queueSend(Opcode.BINARY, message.payload);
+    }
+    // As `text` and `binary`: a message going out in pieces is not cut in two (RFC 6455 §5.4).
+    if (this.outgoing !== null) return this.holdSend(message.opcode, message);
+    const extensions = this.extensions;
+    if (extensions === null) {
+      if (this.isClient) this.framer.frame(message.opcode, message.payload);
+      else this.io.write(message.frame());
+      return true;
+    }
+    const key = extensions.encodingKey(message.payload, message.opcode);
+    if (key === null) {
+      this.sendEncoded(message.opcode, message.payload);
+      return true;
+    }
+    const encoding = message.encoded(key, () => extensions.encode(message.payload, message.opcode));
+    if (this.isClient) this.framer.frame(message.opcode, encoding.payload, true, encoding.rsv);
+    else this.io.write(message.encodedFrame(encoding));
+    return true;
   }
 
   private sendText(message: string): void {

@@ -128,6 +128,18 @@ export class Framer {
   }
 }
 
+/**
+ * One unmasked frame, FIN set, in a buffer of its own (not a slab region): a prepared message's
+ * frame, written as it is to many connections and kept for as long as the message is.
+ */
+export function buildFrame(opcode: number, payload: Uint8Array, rsv: number): Uint8Array {
+  const headerLength = headerLengthFor(payload.length, false);
+  const out = new Uint8Array(headerLength + payload.length);
+  writeHeader(out, opcode, true, rsv, payload.length, false);
+  out.set(payload, headerLength);
+  return out;
+}
+
 function isCorkable(io: FrameWriter): io is CorkableWriter {
   return typeof (io as Partial<CorkableWriter>).cork === "function" && typeof (io as Partial<CorkableWriter>).uncork === "function";
 }

@@ -7,6 +7,7 @@
  * The driver writes each frame at once: backpressure is the transport's, read by the runtime
  * adapters (`needsDrain`, `drained()`), as for whole messages.
  */
+import type { PreparedMessage } from "../prepared.js";
 import type { MessageWriter } from "../types.js";
 import { type ByteSource, EMPTY, toBytes, utf8Encode } from "../util/bytes.js";
 import { Opcode } from "./parser.js";
@@ -26,8 +27,8 @@ export class OutgoingMessage implements MessageWriter {
   private done = false;
   /** A high surrogate that ended the last text piece, kept until the low one arrives. */
   private highSurrogate = "";
-  /** Whole messages sent while this one is under way, in order: sent once it ends. */
-  held: Array<{ opcode: number; data: string | Uint8Array }> | null = null;
+  /** Whole messages (prepared ones too) sent while this one is under way, in order: sent once it ends. */
+  held: Array<{ opcode: number; data: string | Uint8Array | PreparedMessage }> | null = null;
   /** The pieces so far, when the extensions cannot encode piece by piece (sent whole at the end). */
   gathered: Uint8Array[] | null = null;
 

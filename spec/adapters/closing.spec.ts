@@ -1,10 +1,11 @@
 /**
  * The closing handshake while the transport is full, on Deno and Bun: a server on each runtime's
  * adapter (a child process) sends 1 MiB messages to a loopback peer that has stopped reading until
- * the adapter reports `needsDrain`; the peer then sends a close frame (RFC 6455 §5.5.1), and once
- * the server has answered it, reads again. Every message sent before the close, then the server's
- * close frame, must arrive before the connection ends (§7.1.1: the TCP connection is closed after
- * the closing handshake, not instead of it).
+ * the adapter reports `needsDrain`; the peer then sends a close frame (RFC 6455 §5.5.1) and reads
+ * again (a server stops reading while it owes the peer that much, so it reads the close once the
+ * peer takes its messages). Every message sent before the close, then the server's close frame,
+ * must arrive before the connection ends (§7.1.1: the TCP connection is closed after the closing
+ * handshake, not instead of it).
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { bunArgs, denoArgs, killChildren, listeningPort, run } from "./runtimes/child";
@@ -44,8 +45,8 @@ describe.each([
       const full = JSON.parse(await child.line((line) => line.includes('"full"')));
       expect(full).toEqual({ full: true, sent: expect.any(Number) });
       peer.write(CLIENT_CLOSE);
-      expect(JSON.parse(await child.line((line) => line.includes('"closed"')))).toEqual({ closed: 1000 });
       peer.resume();
+      expect(JSON.parse(await child.line((line) => line.includes('"closed"')))).toEqual({ closed: 1000 });
       await ended;
 
       const received = Buffer.concat(chunks);

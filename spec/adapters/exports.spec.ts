@@ -12,9 +12,9 @@ const ROOT = join(__dirname, "../..");
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" }).trim();
 
 const EXPECTED = {
-  "wsdriver/node": "acceptSocket,acceptStream,acceptUpgrade,attach,connect,connectHttp2",
-  "wsdriver/deno": "accept,attach,connect",
-  "wsdriver/bun": "connect,serverHandlers",
+  "wsdriver/node": "TimeoutError,acceptSocket,acceptStream,acceptUpgrade,attach,connect,connectHttp2",
+  "wsdriver/deno": "TimeoutError,accept,attach,connect",
+  "wsdriver/bun": "TimeoutError,connect,serverHandlers",
   "wsdriver/streams": "receiveStreams,sendStream",
 };
 

@@ -11,15 +11,25 @@ import { startProxy } from "../proxy/peers";
 
 const ROOT = join(__dirname, "../..");
 
-/** Runs the CLI with `args`, writes `lines` to its input and closes it, and collects what it printed. */
-function cli(args: string[], lines: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the CLI with `args`, writes `lines` to its input and closes it (once what it wrote to
+ * standard error satisfies `until`, or after 10 s), and collects what it printed.
+ */
+function cli(
+  args: string[], lines: string[] = [], until?: (stderr: string) => boolean,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ["bin/wsdriver.mjs", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (text: string) => { stdout += text; });
-  child.stderr.setEncoding("utf8").on("data", (text: string) => { stderr += text; });
   for (const line of lines) child.stdin.write(`${line}\n`);
-  child.stdin.end();
+  const timer = until ? setTimeout(() => child.stdin.end(), 10_000) : undefined;
+  child.stderr.setEncoding("utf8").on("data", (text: string) => {
+    stderr += text;
+    if (until && !child.stdin.writableEnded && until(stderr)) child.stdin.end();
+  });
+  if (!until) child.stdin.end();
+  child.once("close", () => clearTimeout(timer));
   return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -120,6 +130,30 @@ describe("wsdriver connect", () => {
     expect(code).toBe(1);
   });
 
+  it("pings a quiet server every --idle milliseconds and shows its pongs", async () => {
+    const pongs = (text: string): number => text.split("\n").filter((line) => line === "< pong ").length;
+    const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/`, "--idle", "100"], [], (text) => pongs(text) >= 3);
+    // ws answers each empty ping with an empty pong (RFC 6455 §5.5.3), and the connection stays open.
+    expect(pongs(stderr)).toBeGreaterThanOrEqual(3);
+    expect(stderr).toContain("closed 1000\n");
+    expect(code).toBe(0);
+  });
+
+  it("gives up on a server that does not answer within --handshake-timeout", async () => {
+    const { createServer } = await import("node:net");
+    const held: Array<import("node:net").Socket> = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`, "--handshake-timeout", "100"]);
+      expect(stderr).toBe("error: The opening handshake did not complete within 100 ms (handshakeTimeout)\nclosed 1006\n");
+      expect(code).toBe(1);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   describe("an option the library refuses is a bad command line: a message and exit 2, before connecting", () => {
     it.each([
       [["--protocol", "a,b"], "Invalid subprotocol name: a,b"],
@@ -127,6 +161,7 @@ describe("wsdriver connect", () => {
       [["--proxy", "not a url"], "Invalid URL"],
       [["--proxy", "ftp://127.0.0.1:21"], "A proxy URL must be http: or https:"],
       [["--ca", "no-such-file.pem"], "no-such-file.pem"],
+      [["--idle", "soon"], "--idle takes a number of milliseconds"],
     ])("%j", async (options, message) => {
       const { code, stderr } = await cli(["connect", `ws://127.0.0.1:${port}/refused`, ...options]);
       expect(stderr).toMatch(/^wsdriver: /);

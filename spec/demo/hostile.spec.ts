@@ -1,8 +1,9 @@
 /**
  * The demo server against hostile clients over loopback: whatever one client sends (a request
  * target the URL parser refuses, a reset right behind a refused upgrade), the server keeps serving
- * the others, and a client that sends without reading is dropped before it can run the server out
- * of memory. Each case ends by joining with a `ws` client and exchanging a message, which takes
+ * the others, and a client that sends without reading is held back by TCP (the server stops reading
+ * it while it owes it more than the socket's high-water mark) and dropped once silent for two idle
+ * periods, before it can run the server out of memory. Each case ends by joining with a `ws` client and exchanging a message, which takes
  * several turns of the server's event loop, so a crash the hostile bytes caused has happened by then.
  */
 import { type Socket, connect as netConnect } from "node:net";
@@ -20,7 +21,8 @@ describe("the demo server against hostile clients", () => {
   beforeAll(() => ensureBuilt(), 120_000);
   // A fresh demo for each case, so one crash does not fail the cases after it.
   beforeEach(async () => {
-    demo = await startDemo();
+    // Short idle periods, so the flooding client below is given up on within the test.
+    demo = await startDemo({ IDLE_TIMEOUT: "300" });
     port = Number(new URL(demo.url).port);
   });
   afterEach(async () => {
@@ -93,7 +95,7 @@ describe("the demo server against hostile clients", () => {
     const BATCH = Buffer.concat(Array.from({ length: 512 }, () => FRAME));
     const CAP = 64 * 1024 * 1024;
 
-    it("is dropped once its backlog of broadcasts is large, instead of growing the server's memory without bound", async () => {
+    it("is not read while it owes it broadcasts, then dropped, instead of growing the server's memory without bound", async () => {
       const socket = await raw();
       socket.write(`GET /chat HTTP/1.1\r\n${UPGRADE_HEADERS}`);
       // Never read: every broadcast the server writes back piles up, in the kernel and then in the server.
@@ -106,9 +108,11 @@ describe("the demo server against hostile clients", () => {
         sent += BATCH.length;
       }
       // Each 2 KB message comes back as a broadcast of about the same size: without a bound the
-      // server would hold all of them (over 1 GB of memory per 300 MB sent).
+      // server would hold all of them (over 1 GB of memory per 300 MB sent). It stopped reading, so
+      // only the kernel's buffers went in, and nothing came from the client for two idle periods.
       expect(closed).toBe(true);
       expect(sent).toBeLessThan(CAP);
+      expect(demo.output()).toMatch(/guest-1: Nothing received for 300 ms, nor within 300 ms of a ping \(idleTimeout\)/);
       await stillServes();
     }, 60_000);
   });

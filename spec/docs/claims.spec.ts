@@ -136,9 +136,10 @@ describe("the names in the docs' tables and lists are lib/'s", () => {
   });
 
   it("node.md's acceptUpgrade options are UpgradeOptions'", () => {
-    const sentence = /The options are the driver's `ServerOptions` \(([^)]*)\)\s+plus `(\w+)`/.exec(read("docs/adapters/node.md"));
+    const sentence = /The options are the driver's `ServerOptions` \(([^)]*)\)\s+plus `(\w+)`,\s+and the adapter's limits\s+\(([^;)]*)/
+      .exec(read("docs/adapters/node.md"));
     expect(sentence).not.toBeNull();
-    const named = [...sentence![1]!.matchAll(/`(\w+)`/g)].map((match) => match[1]!);
+    const named = [sentence![1]!, sentence![3]!].flatMap((list) => [...list.matchAll(/`(\w+)`/g)].map((match) => match[1]!));
     expect(sorted([...named, sentence![2]!])).toEqual(members("lib/adapters/node.ts", "UpgradeOptions"));
   });
 

@@ -6,18 +6,24 @@
  * named as such).
  *
  * PENDING: adapter options the slow-peer section names before they exist in lib/. A pending name is
- * checked as the others once lib/ declares it; until then its table row states no default.
+ * checked as the others once lib/ declares it; until then its table row states no default. The
+ * adapters' limits are checked as the constants a server adapter falls back on (SERVER_LIMITS) and
+ * as what `acceptSocket` gives a connection made without options; their behaviour on real sockets
+ * is spec/adapters/timeouts.spec.ts's.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
+import { PassThrough } from "node:stream";
+import { acceptSocket } from "../../lib/adapters/node";
+import { SERVER_LIMITS } from "../../lib/adapters/timeouts";
 import { Driver } from "../../lib/driver";
 import { DEFAULT_MAX_LENGTH, MAX_EARLY_BYTES, type ServerOptions } from "../../lib/options";
 import { DRAFT75_REQUEST } from "../hixie/support";
 import { CollectingIO, type Recorded, record, upgradeRequest, utf8 } from "../support/wire";
 import { ROOT } from "./blocks";
 
-const PENDING = new Set(["handshakeTimeout", "idleTimeout", "closeTimeout", "maxBufferedAmount"]);
+const PENDING = new Set<string>();
 
 const doc = readFileSync(join(ROOT, "docs/security.md"), "utf8");
 
@@ -89,6 +95,17 @@ function answer(request: string | Uint8Array, options: ServerOptions = {}): { st
   return { status: io.text().split("\r\n")[0]!, events, io };
 }
 
+/** A server adapter's default for `name` is `value`: the constant, and what a connection made without options runs with. */
+function expectServerLimit(name: keyof typeof SERVER_LIMITS, value: number): void {
+  expect(SERVER_LIMITS[name]).toBe(value);
+  const connection = acceptSocket(new PassThrough());
+  try {
+    expect((connection as unknown as { limits: typeof SERVER_LIMITS }).limits[name]).toBe(value);
+  } finally {
+    connection.destroy();
+  }
+}
+
 /**
  * For each option the table gives a default for: the default as the table must write it, and a
  * check that a driver made without the option behaves so.
@@ -137,6 +154,10 @@ const DEFAULTS: Record<string, { text: string; check: () => void }> = {
     text: "`false`",
     check: () => expect(answer(DRAFT75_REQUEST).status).toBe("HTTP/1.1 400 Bad Request"),
   },
+  handshakeTimeout: { text: "10 s", check: () => expectServerLimit("handshakeTimeout", 10_000) },
+  idleTimeout: { text: "120 s (servers)", check: () => expectServerLimit("idleTimeout", 120_000) },
+  closeTimeout: { text: "10 s", check: () => expectServerLimit("closeTimeout", 10_000) },
+  maxBufferedAmount: { text: "16 MiB", check: () => expectServerLimit("maxBufferedAmount", 16 * 1024 * 1024) },
   secure: {
     text: "`false`",
     check: () => expect(answer(DRAFT75_REQUEST, { allowDrafts: true }).io.text()).toContain("WebSocket-Location: ws://example.com/demo\r\n"),

@@ -91,6 +91,8 @@ describe("the docs' TypeScript blocks compile against the built package", () => 
     dir = mkdtempSync(join(tmpdir(), "wsdriver-docs-"));
     mkdirSync(join(dir, "node_modules"));
     symlinkSync(ROOT, join(dir, "node_modules/wsdriver"), "dir");
+    // The engine a doc shows for runtimes without node:zlib (docs/extensions.md), a devDependency.
+    symlinkSync(join(ROOT, "node_modules/pako"), join(dir, "node_modules/pako"), "dir");
     writeFileSync(join(dir, "runtime-globals.d.ts"), RUNTIME_GLOBALS);
     writeFileSync(join(dir, "bun-test.d.ts"), BUN_TEST);
     // testing.md's jest example imports @jest/globals, which a jest project has installed.

@@ -7,7 +7,7 @@
 import { constants as zlibConstants, deflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { Driver } from "../../lib/driver";
-import { deflate } from "../../lib/extensions/permessage-deflate";
+import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
 import type { ServerDriver } from "../../lib/types";
 import { CollectingIO, type Recorded, frame, openClient, openServer, readFrames, record, upgradeRequest, upgradeResponse, requestKey, utf8 } from "../support/wire";
 import { encode, fuzzParameters, maskingKey, mutate, mutation, splitBy, splits, validFrames } from "./arbitraries";
@@ -187,10 +187,10 @@ describe("garbage on the draft protocols", () => {
 
 describe("garbage on a permessage-deflate connection", () => {
   /** A server that has agreed permessage-deflate; its handshake output is discarded. */
-  function openDeflateServer(): { driver: ServerDriver; io: CollectingIO; events: Recorded[] } {
+  function openDeflateServer(options: DeflateOptions = {}): { driver: ServerDriver; io: CollectingIO; events: Recorded[] } {
     const io = new CollectingIO();
     const driver = Driver.server(io, { maxLength: 4096 });
-    driver.addExtension(deflate());
+    driver.addExtension(deflate(options));
     driver.on("connect", () => driver.start());
     driver.parse(utf8(upgradeRequest({ "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" })));
     expect(io.text()).toMatch(/Sec-WebSocket-Extensions: permessage-deflate/);
@@ -219,6 +219,43 @@ describe("garbage on a permessage-deflate connection", () => {
       const { driver, io, events } = openDeflateServer();
       feed(driver, splitBy(data, cuts));
       expectWellFormed(events, io);
+    }), fuzzParameters(60));
+  });
+
+  /** A server and a client of ours with `deflate(options)`, joined in memory, and what each read. */
+  function openPair(options: DeflateOptions): { server: ServerDriver; client: ReturnType<typeof Driver.client>; atServer: unknown[]; atClient: unknown[] } {
+    const atServer: unknown[] = [], atClient: unknown[] = [];
+    const server = Driver.server({ write: (chunk) => client.parse(chunk.slice()) }, { maxLength: 4096 });
+    const client = Driver.client("ws://127.0.0.1/", { write: (chunk) => server.parse(chunk.slice()) });
+    server.addExtension(deflate(options));
+    client.addExtension(deflate(options));
+    server.on("connect", () => server.start());
+    server.on("message", ({ data }) => atServer.push(data));
+    client.on("message", ({ data }) => atClient.push(data));
+    client.start();
+    return { server, client, atServer, atClient };
+  }
+
+  // Shared streams (lib/extensions/contexts.ts): with room for one live stream each way, or with
+  // no context at all, the garbage connection and the good one take turns on the same streams.
+  test("garbage on one connection never reaches another connection that shares its streams", () => {
+    const texts = fc.array(fc.string({ maxLength: 200 }), { minLength: 1, maxLength: 8 });
+    fc.assert(fc.property(deflateFrames, splits, texts, fc.boolean(), (data, cuts, messages, noContext) => {
+      const options: DeflateOptions = noContext
+        ? { serverNoContextTakeover: true, clientNoContextTakeover: true } : { liveContexts: 1 };
+      const bad = openDeflateServer(options);
+      const good = openPair(options);
+      const pieces = splitBy(data, cuts);
+      const step = Math.max(1, Math.ceil(pieces.length / messages.length));
+      messages.forEach((text, i) => {
+        feed(bad.driver, pieces.slice(i * step, (i + 1) * step));
+        good.client.text(text.repeat(3));
+        good.server.text(text);
+      });
+      feed(bad.driver, pieces.slice(messages.length * step));
+      expectWellFormed(bad.events, bad.io);
+      expect(good.atServer).toEqual(messages.map((text) => text.repeat(3)));
+      expect(good.atClient).toEqual(messages);
     }), fuzzParameters(60));
   });
 });

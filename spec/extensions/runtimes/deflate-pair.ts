@@ -4,7 +4,7 @@
  * engine must compress and inflate synchronously and keep its window between messages. Returns
  * (and, run as a script, prints) what it saw.
  */
-import { Driver, deflate } from "../../../lib/index.js";
+import { Driver, deflate, prepareMessage } from "../../../lib/index.js";
 import type { DeflateOptions } from "../../../lib/index.js";
 import { getDeflateEngine } from "../../../lib/extensions/codec.js";
 import { hex, pair as connect } from "../../../lib/testing/index.js";
@@ -113,6 +113,51 @@ export function afterFinalBlock(): string[] {
   return messages;
 }
 
+/**
+ * Connections taking turns on shared streams (lib/extensions/contexts.ts): three pairs that keep
+ * context with room for one live stream each way, and three that keep none, their messages
+ * interleaved both ways, each message repeating the one before it on that connection (a
+ * back-reference across a hand-over: the compressor primed with what it sent, the decompressor
+ * with what it received); then one prepared message to the three servers that keep no context.
+ * Returns what each client and server read, and whether the prepared frame was one for all.
+ */
+export function shared(): { context: string[]; noContext: string[]; prepared: string[]; oneFrame: boolean } {
+  const connect = (options: DeflateOptions, frames?: Uint8Array[]) => {
+    const atServer: string[] = [], atClient: string[] = [];
+    const server = Driver.server({ write: (chunk) => { if (frames && server.readyState === 1) frames.push(chunk); client.parse(chunk.slice()); } });
+    const client = Driver.client("ws://127.0.0.1/", { write: (chunk) => server.parse(chunk.slice()) });
+    server.addExtension(deflate(options));
+    client.addExtension(deflate(options));
+    server.on("connect", () => server.start());
+    server.on("message", ({ data }) => atServer.push(String(data)));
+    client.on("message", ({ data }) => atClient.push(String(data)));
+    client.start();
+    return { server, client, atServer, atClient };
+  };
+  const talk = (pairs: Array<ReturnType<typeof connect>>) => {
+    for (let round = 0; round < 3; round++) {
+      pairs.forEach((p, i) => p.server.text(`server ${i} says ${"la ".repeat(i + 5)}`.repeat(round + 1)));
+      pairs.forEach((p, i) => p.client.text(`client ${i} says ${"lo ".repeat(i + 5)}`.repeat(round + 1)));
+    }
+    return pairs.flatMap((p) => [p.atClient.join(" | "), p.atServer.join(" | ")]);
+  };
+  const context = talk([0, 1, 2].map(() => connect({ liveContexts: 1 })));
+  const framesOf = [[], [], []] as Uint8Array[][];
+  const plain = [0, 1, 2].map((i) => connect({ serverNoContextTakeover: true, clientNoContextTakeover: true }, framesOf[i]));
+  const noContext = talk(plain);
+  const message = prepareMessage("one for all, ".repeat(20));
+  for (const p of plain) {
+    p.atClient.length = 0;
+    framesOf[plain.indexOf(p)].length = 0;
+    p.server.sendPrepared(message);
+  }
+  return {
+    context, noContext,
+    prepared: plain.map((p) => p.atClient.join(" | ")),
+    oneFrame: framesOf.every((frames) => frames.length === 1 && frames[0] === framesOf[0][0]),
+  };
+}
+
 const main = (globalThis as { process?: { argv?: string[] } }).process?.argv?.includes("--print");
 if (main) {
   console.log(JSON.stringify({
@@ -120,5 +165,6 @@ if (main) {
     noTakeover: pair({ serverNoContextTakeover: true, clientNoContextTakeover: true }),
     bomb: zipBomb(),
     afterFinalBlock: afterFinalBlock(),
+    shared: shared(),
   }));
 }
