@@ -11,6 +11,7 @@ import { Driver } from "../../lib/driver";
 import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { DriverOptions } from "../../lib/options";
 import { Opcode } from "../../lib/hybi/parser";
+import { prepareMessage } from "../../lib/prepared";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 import {
   CollectingIO, type Recorded, bytes, clientFrame, closeFrameOf, concat, openServer, readFrames, record, splitAt, utf8,
@@ -332,6 +333,20 @@ describe("send in pieces (RFC 6455 §5.4): `startMessage`", () => {
     driver.close();
     expect(next?.write(bytes(2))).toBe(false);
     expect(readFrames(io.take()).map((f) => f.opcode)).toEqual([BINARY, CLOSE]);
+  });
+
+  it("holds a prepared message (`sendPrepared`) sent meanwhile until the end, in order with whole messages", () => {
+    const { driver, io } = openServer();
+    const message = driver.startMessage("binary");
+    message?.write(bytes(1));
+    expect(driver.sendPrepared(prepareMessage("shared"))).toBe(true);
+    expect(driver.text("own")).toBe(true);
+    expect(driver.sendPrepared(prepareMessage(bytes(9)))).toBe(true);
+    expect(readFrames(io.take()).map((f) => [f.opcode, f.fin, hex(f.payload)])).toEqual([[BINARY, false, "01"]]);
+    message?.end(bytes(2));
+    expect(readFrames(io.take()).map((f) => [f.opcode, f.fin, hex(f.payload)])).toEqual([
+      [CONTINUATION, true, "02"], [TEXT, true, hex(utf8("shared"))], [TEXT, true, hex(utf8("own"))], [BINARY, true, "09"],
+    ]);
   });
 
   it("keeps a surrogate pair cut between two string pieces whole", () => {

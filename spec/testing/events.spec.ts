@@ -20,6 +20,16 @@ describe("EventLog: what a driver emitted, in order", () => {
     expect(serverEvents.errors).toEqual([]);
   });
 
+  it("records a message received in pieces (`receive: \"stream\"`): messagestart, messagedata, messageend", () => {
+    const { client, serverEvents } = pair({ server: { receive: "stream" } });
+    const message = client.startMessage("text");
+    message?.write("ab");
+    message?.end("c");
+    expect(serverEvents.types).toEqual(["connect", "open", "messagestart", "messagedata", "messagedata", "messageend"]);
+    expect(serverEvents.of("messagedata").map(({ data }) => new TextDecoder().decode(data))).toEqual(["ab", "c"]);
+    expect(serverEvents.of("messageend")).toEqual([{ error: null }]);
+  });
+
   it("events(driver) is the same log for the same driver", () => {
     const { client, clientEvents } = pair();
     expect(events(client)).toBe(clientEvents);
