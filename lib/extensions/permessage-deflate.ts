@@ -279,6 +279,8 @@ class DeflateSession implements ExtensionSession {
   private inflating = false;
   /** The most compressed bytes inflated in one call by `decodePiece`. */
   private readonly slice: number;
+  /** `close` has run: a message in pieces under way takes no stream again. */
+  private closed = false;
 
   constructor(engine: DeflateEngine, private readonly maxLength: number, private readonly options: SessionOptions) {
     this.slice = Math.max(1, Math.min(MAX_SLICE, Math.floor(maxLength / MAX_EXPANSION)));
@@ -400,25 +402,17 @@ class DeflateSession implements ExtensionSession {
       return;
     }
     const end = piece.length - 1;
-    try {
-      if (end >= 0) {
-        if (this.held >= 0) this.inflateSlice(Uint8Array.of(this.held), emit);
-        for (let at = 0; at < end && !this.ended; at += this.slice) this.inflateSlice(piece.subarray(at, Math.min(at + this.slice, end)), emit);
-        this.held = piece[end];
-      }
-      if (!last) return;
-      // As in `decode`, an empty payload is the empty message, and the decompressor is left alone.
-      const held = this.held;
-      this.held = -1;
-      // RFC 7692 §7.2.2: the last byte with 00 00 ff ff appended, unless the stream has ended.
-      if (held >= 0) this.inflateSlice(Uint8Array.of(held, 0x00, 0x00, 0xff, 0xff), emit);
-    } catch (error) {
-      this.dropPieceInflater(false);
-      this.held = -1;
-      this.ended = this.inflating = false;
-      if (error instanceof ProtocolError) throw error;
-      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
+    if (end >= 0) {
+      if (this.held >= 0) this.inflateSlice(Uint8Array.of(this.held), emit);
+      for (let at = 0; at < end && !this.ended; at += this.slice) this.inflateSlice(piece.subarray(at, Math.min(at + this.slice, end)), emit);
+      this.held = piece[end];
     }
+    if (!last) return;
+    // As in `decode`, an empty payload is the empty message, and the decompressor is left alone.
+    const held = this.held;
+    this.held = -1;
+    // RFC 7692 §7.2.2: the last byte with 00 00 ff ff appended, unless the stream has ended.
+    if (held >= 0) this.inflateSlice(Uint8Array.of(held, 0x00, 0x00, 0xff, 0xff), emit);
     this.ended = this.inflating = false;
     this.dropPieceInflater(true);
   }
@@ -440,7 +434,7 @@ class DeflateSession implements ExtensionSession {
       } catch (error) {
         pool.release(lease, this);
         this.inflateLease = null;
-        throw error;
+        throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
       }
     }
     pool.pin(lease, this);
@@ -475,7 +469,8 @@ class DeflateSession implements ExtensionSession {
    * input after the end (as a new stream: see `Inflater.streamEnd`) is dropped, failure included.
    */
   private inflateSlice(input: Uint8Array, emit: (bytes: Uint8Array) => void): void {
-    if (this.ended) return;
+    // A handler of an earlier piece may have closed the connection (`close` gave the stream up).
+    if (this.ended || this.closed) return;
     const inflater = this.inflaterForPieces();
     // A stream that ended before the message's first byte was the last message's: this message
     // starts a new one, as the decompressor has done (see `Inflater.streamEnd`).
@@ -489,8 +484,14 @@ class DeflateSession implements ExtensionSession {
         this.stopAtEnd();
         return;
       }
+      // The message fails (and the connection with it): its decompressor, maybe half-way through
+      // bad data, is not used again. Errors of `emit`'s handlers are not caught here: they leave
+      // the message as it was.
+      this.dropPieceInflater(false);
+      this.held = -1;
+      this.ended = this.inflating = false;
       if (error instanceof InflateLimitError) throw this.tooLarge();
-      throw error;
+      throw new ProtocolError(CloseCode.INVALID_DATA, `Invalid compressed message: ${(error as Error).message}`);
     }
     const end = inflater.streamEnd ?? -1;
     if (midMessage && end === 0) {
@@ -527,7 +528,7 @@ class DeflateSession implements ExtensionSession {
    */
   encodePiece(piece: Uint8Array, rsv: number, _opcode: number, last: boolean): { payload: Uint8Array; rsv: number } {
     const pool = this.deflaters;
-    if (pool === null) return { payload: piece, rsv };
+    if (pool === null || this.closed) return { payload: piece, rsv };
     let out: Uint8Array;
     try {
       out = this.deflaterForPieces(pool).deflate(piece);
@@ -586,6 +587,7 @@ class DeflateSession implements ExtensionSession {
   }
 
   close(): void {
+    this.closed = true;
     // A message in pieces cut short: a lent stream is closed, a pinned one released below.
     if (this.pieceDeflater !== null && this.options.resetDeflater) this.pieceDeflater.close();
     if (this.pieceInflater !== null && this.options.resetInflater) this.pieceInflater.close();
