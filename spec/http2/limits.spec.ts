@@ -210,6 +210,37 @@ describe("acceptStream with handshakeTimeout 150, idleTimeout 100, closeTimeout 
     expect(server.errors[0].message).toBe("More than 65536 bytes waiting to be sent (maxBufferedAmount)");
   });
 
+  it("stops reading a peer that floods pings and never reads: the pongs owed stay bounded, and flow control holds the peer back", async () => {
+    const reader = open(origin.url);
+    await opened(reader);
+    const floodAccepted = origin.next();
+    const flooder = await rawWebSocket(reader.session as http2.ClientHttp2Session, origin.port);
+    const server = await floodAccepted;
+    flooder.stream.pause();
+    flooder.stream.removeAllListeners("data");
+    // 4 MiB of pings (125 B each), written as fast as the stream takes them, 64 KiB at a time.
+    const ping = clientFrame({ opcode: "ping", payload: new Uint8Array(125) });
+    const burst = Buffer.concat(Array.from({ length: 64 * 1024 / ping.length | 0 }, () => ping));
+    let owedMost = 0;
+    for (let sent = 0; sent < 4 * 1024 * 1024; sent += burst.length) {
+      flooder.stream.write(burst);
+      owedMost = Math.max(owedMost, server.connection.bufferedAmount);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (flooder.stream.writableLength > 1024 * 1024) break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    owedMost = Math.max(owedMost, server.connection.bufferedAmount);
+    // The server answered what it read, then stopped reading: the peer's own writes wait on its side.
+    expect(flooder.stream.writableLength).toBeGreaterThan(1024 * 1024);
+    expect(owedMost).toBeGreaterThan(0);
+    expect(owedMost).toBeLessThan(1024 * 1024);
+    expect(server.connection.driver.readyState).toBe(1);
+    expect(await echo(reader, "unharmed")).toBe("UNHARMED");
+    flooder.stream.close(http2.constants.NGHTTP2_CANCEL);
+    expect((await server.closed).code).toBe(1006);
+    reader.destroy();
+  });
+
   it("keeps a live client that answers pings open through seven idle periods, echoing", async () => {
     const client = open(origin.url);
     const serverAccepted = origin.next();
