@@ -112,26 +112,12 @@ function notFound(response) {
   response.end("Not found\n");
 }
 
-/**
- * Bytes an HTTP/2 stream may have waiting to go out before it is dropped: the adapter's
- * `maxBufferedAmount` (LIMITS) covers the HTTP/1.1 upgrades, not yet the HTTP/2 streams.
- */
-const MAX_BACKLOG = 1024 * 1024;
-
 function broadcast(event) {
   const text = JSON.stringify(event);
   // A client that reads nothing (say one that floods messages and never reads the broadcasts back)
-  // would have every broadcast held for it in this process, without bound: an HTTP/1.1 page more
-  // than LIMITS.maxBufferedAmount behind is closed by the adapter (1008); drop any other here.
-  const behind = [];
-  for (const peer of peers.values()) {
-    if (peer.connection.bufferedAmount > MAX_BACKLOG) behind.push(peer);
-    else peer.driver.text(text);
-  }
-  for (const { connection, name } of behind) {
-    console.error(`${name}: dropped, ${connection.bufferedAmount} bytes unread`);
-    connection.destroy();
-  }
+  // would have every broadcast held for it in this process, without bound: a page more than
+  // LIMITS.maxBufferedAmount behind, over HTTP/1.1 or HTTP/2, is closed by the adapter (1008).
+  for (const peer of peers.values()) peer.driver.text(text);
 }
 
 server.on("upgrade", (request, socket, head) => {
@@ -159,7 +145,7 @@ server.on("connect", (request, response) => {
     return;
   }
   // acceptStream checks the extended CONNECT itself and answers 400 with the reason if it is not one.
-  addPeer(acceptStream(request.stream, request.headers, { maxLength: 64 * 1024, origins }));
+  addPeer(acceptStream(request.stream, request.headers, { maxLength: 64 * 1024, origins, ...LIMITS }));
 });
 
 /** A new chat member on an HTTP/1.1 upgrade or an HTTP/2 stream: the same driver either way. */

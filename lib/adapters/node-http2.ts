@@ -18,12 +18,18 @@ import mitt, { type Emitter } from "mitt";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type * as tls from "node:tls";
-import { TRANSPORT_CLOSE } from "../base.js";
+import { OPEN, TRANSPORT_CLOSE, failConnection } from "../base.js";
 import { Driver } from "../driver.js";
+import { ProtocolError } from "../errors.js";
+import { CloseCode } from "../hybi/close.js";
 import type { HeaderList } from "../hybi/handshake-http2.js";
 import type { ClientOptions, ServerOptions } from "../options.js";
 import type { Driver as DriverInterface, Http2ClientDriver, ServerDriver } from "../types.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
+import {
+  CLIENT_LIMITS, type ConnectionLimitOptions, type ConnectionLimits, PHASE_GONE, SERVER_LIMITS, type TimeoutError,
+  type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
+} from "./timeouts.js";
 
 /**
  * A WebSocket on one HTTP/2 stream. `bufferedAmount` is the stream's `writableLength` (bytes the
@@ -36,7 +42,14 @@ export interface StreamConnection<D extends DriverInterface> extends AdapterConn
   readonly session: http2.Http2Session | null;
 }
 
-export interface StreamOptions extends ServerOptions {
+/**
+ * `acceptStream`'s options: the driver's, and the time and buffer limits of the HTTP/1.1 adapters
+ * (defaults in `SERVER_LIMITS`), which act on this WebSocket's stream alone, never on the session
+ * its neighbours share. `node:http2` has read the extended CONNECT by the `stream` event;
+ * `handshakeTimeout` counts from the call until the stream opens (a `start: false` handler that
+ * never calls `start()`).
+ */
+export interface StreamOptions extends ServerOptions, ConnectionLimitOptions {
   /**
    * Answer the extended CONNECT on the next tick, after the caller has added its handlers and
    * headers (default). With `false`, call `driver.start()` yourself, for example after an async check.
@@ -44,7 +57,12 @@ export interface StreamOptions extends ServerOptions {
   start?: boolean;
 }
 
-export interface Http2ClientOptions extends ClientOptions {
+/**
+ * A client's options over HTTP/2: the driver's, TLS, and the limits (defaults in `CLIENT_LIMITS`).
+ * `handshakeTimeout` counts from `connect()`: the session (TCP, TLS, the server's SETTINGS) and
+ * the 2xx together; a limit that runs out resets this WebSocket's stream, not the shared session.
+ */
+export interface Http2ClientOptions extends ClientOptions, ConnectionLimitOptions {
   /** TLS options for a `wss:` origin (`ca`, `rejectUnauthorized`, `servername` …); used when the session is opened. */
   tls?: Omit<tls.ConnectionOptions, "host" | "port" | "socket">;
 }
@@ -55,11 +73,15 @@ const CONNECTION = Symbol("wsdriver.http2Connection");
 type Carrier = http2.Http2Stream & { [CONNECTION]?: Http2StreamConnection<DriverInterface> };
 
 function onData(this: Carrier, chunk: Uint8Array): void {
-  this[CONNECTION]?.parseCorked(chunk);
+  this[CONNECTION]?.read(chunk);
 }
 
 function onDrain(this: Carrier): void {
-  this[CONNECTION]?.drainedNow();
+  const connection = this[CONNECTION];
+  if (connection === undefined) return;
+  // The peer took what we had waiting (its flow-control window opened): it is alive.
+  connection.seen = clock;
+  connection.drainedNow();
 }
 
 function onEnd(this: Carrier): void {
@@ -84,6 +106,10 @@ const DRAIN_PENDING = 1;
 const CLOSED = 2;
 /** `StreamConnection.flags`: a server answered the extended CONNECT with a refusal. */
 const REFUSED = 4;
+/** `StreamConnection.flags`: reading is paused while what we owe the peer is over the stream's high-water mark. */
+const READ_PAUSED = 8;
+/** `StreamConnection.flags`: `maxBufferedAmount` was crossed; the connection is being failed. */
+const OVERFLOWED = 16;
 
 /** Node's header object for a header list: a name given twice becomes an array, as Node expects. */
 function headerObject(headers: HeaderList): http2.OutgoingHttpHeaders {
@@ -100,8 +126,18 @@ function headerObject(headers: HeaderList): http2.OutgoingHttpHeaders {
  * One WebSocket's stream and driver; also the driver's `io`, with `respond` (server) and
  * `request` (client) for the header lists.
  */
-class Http2StreamConnection<D extends DriverInterface> implements StreamConnection<D> {
+class Http2StreamConnection<D extends DriverInterface> implements StreamConnection<D>, Watched {
   readonly driver: D;
+  /** The time and buffer limits (timeouts.ts), shared with every connection that has the same; null for none. */
+  readonly limits: ConnectionLimits | null;
+  /** @internal Where the sweep keeps this connection (timeouts.ts). */
+  slot = -1;
+  /** @internal */
+  seen = 0;
+  /** @internal */
+  since = 0;
+  /** @internal The sweep's stage. */
+  stage = 0;
   stream: http2.Http2Stream | null = null;
   /** A client's pooled session, until its stream has closed; null on a server. */
   private origin: OriginSession | null = null;
@@ -110,8 +146,59 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
   private events: Emitter<AdapterConnectionEvents> | null = null;
   private waiters: Array<() => void> | null = null;
 
-  constructor(create: (io: Http2StreamConnection<D>) => D) {
+  constructor(create: (io: Http2StreamConnection<D>) => D, limits: ConnectionLimits | null) {
+    this.limits = limits;
     this.driver = create(this);
+  }
+
+  /**
+   * @internal For the sweep (timeouts.ts): the driver's ready state, closing once our half of the
+   * stream is ended. A client still waiting for its session has no stream yet and is connecting.
+   */
+  phase(): number {
+    const stream = this.stream;
+    if ((this.flags & CLOSED) !== 0 || (stream !== null && stream.destroyed)) return PHASE_GONE;
+    const state = this.driver.readyState;
+    return state === 3 || (stream !== null && stream.writableEnded) ? 2 : state;
+  }
+
+  /** @internal For the sweep: the peer has been silent for `idleTimeout`. */
+  ping(): boolean {
+    return this.driver.ping();
+  }
+
+  /** @internal For the sweep: a limit ran out. Resets this stream only; the session goes on. */
+  expire(error: TimeoutError): void {
+    this.events?.emit("error", error);
+    this.destroy();
+  }
+
+  /**
+   * A DATA chunk: parsed corked, a sign of life for the sweep, and, on a server, the moment to
+   * stop reading while the replies it caused (pongs, echoes) are over the stream's high-water
+   * mark. Not reading holds back the peer's flow-control window (RFC 9113 §5.2), so the peer
+   * stops too.
+   */
+  read(chunk: Uint8Array): void {
+    this.parseCorked(chunk);
+    this.seen = clock;
+    const stream = this.stream;
+    if ((this.flags & (DRAIN_PENDING | READ_PAUSED)) === DRAIN_PENDING && stream !== null
+      && this.limits !== null && this.limits.pauseReading) {
+      this.flags |= READ_PAUSED;
+      stream.pause();
+    }
+  }
+
+  /** @internal More was waiting than `maxBufferedAmount` allows: fail with 1008 if open, else reset the stream. */
+  overflowed(): void {
+    const limit = (this.limits as ConnectionLimits).maxBufferedAmount;
+    if (this.driver.readyState === OPEN) {
+      failConnection(this.driver, new ProtocolError(CloseCode.POLICY_VIOLATION, overflowMessage(limit)));
+    } else if ((this.flags & CLOSED) === 0) {
+      this.events?.emit("error", new Error(overflowMessage(limit)));
+      this.destroy();
+    }
   }
 
   get session(): http2.Http2Session | null {
@@ -150,6 +237,7 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
   closed(): void {
     if ((this.flags & CLOSED) !== 0) return;
     this.flags |= CLOSED;
+    unwatch(this);
     this.release();
     this.leaveOrigin();
     this.driver.end();
@@ -190,7 +278,17 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
     const stream = this.stream;
     if (stream === null || (this.flags & CLOSED) !== 0 || stream.destroyed || !stream.writable) return false;
     const ok = stream.write(chunk);
-    if (!ok && this.corks === 0) this.flags |= DRAIN_PENDING;
+    if (!ok) {
+      if (this.corks === 0) this.flags |= DRAIN_PENDING;
+      // Checked only past the high-water mark, where writes return false. The stream's buffer
+      // holds what the peer's flow-control window has not let out yet too.
+      const limit = this.limits === null ? 0 : this.limits.maxBufferedAmount;
+      if (limit > 0 && stream.writableLength - chunk.length > limit && (this.flags & OVERFLOWED) === 0) {
+        this.flags |= OVERFLOWED;
+        // Not here: this write may be a frame's header with its payload still to come.
+        process.nextTick(overflow, this);
+      }
+    }
     return ok;
   }
 
@@ -228,6 +326,7 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
   fail(error: Error): void {
     this.events?.emit("error", error);
     this.flags |= CLOSED;
+    unwatch(this);
     this.leaveOrigin();
     this.driver.end();
   }
@@ -291,12 +390,18 @@ class Http2StreamConnection<D extends DriverInterface> implements StreamConnecti
     const stream = this.stream;
     if (stream !== null && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
     this.flags |= CLOSED;
+    unwatch(this);
     this.release();
     this.leaveOrigin();
     this.driver.end();
   }
 
+  /** The stream drained, or closed: whoever waits may send again, and we read again. */
   private release(): void {
+    if ((this.flags & READ_PAUSED) !== 0) {
+      this.flags &= ~READ_PAUSED;
+      if (this.stream !== null && !this.stream.destroyed) this.stream.resume();
+    }
     this.flags &= ~DRAIN_PENDING;
     const waiters = this.waiters;
     if (waiters === null) return;
@@ -332,6 +437,10 @@ function resetStream(stream: http2.Http2Stream): void {
   else stream.destroy();
 }
 
+function overflow(connection: Http2StreamConnection<DriverInterface>): void {
+  connection.overflowed();
+}
+
 function startWhenReady(connection: Http2StreamConnection<DriverInterface>): void {
   if (connection.waiting) connection.startCorked();
 }
@@ -350,12 +459,17 @@ export function acceptStream(
   stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: StreamOptions = {},
 ): StreamConnection<ServerDriver> {
   const { start = true, ...serverOptions } = options;
+  const limits = resolveLimits(serverOptions, SERVER_LIMITS);
   if (serverOptions.secure === undefined && headers[":scheme"] === "https") serverOptions.secure = true;
-  const connection = new Http2StreamConnection<ServerDriver>((io) => Driver.http2Server(headers, io, serverOptions));
+  const connection = new Http2StreamConnection<ServerDriver>((io) => Driver.http2Server(headers, io, serverOptions), limits);
   connection.bind(stream);
   // A stream reset before it was handed over will not say so again.
-  if (stream.destroyed || stream.closed) process.nextTick(() => connection.closed());
-  else if (start) process.nextTick(startCorked, connection);
+  if (stream.destroyed || stream.closed) {
+    process.nextTick(() => connection.closed());
+    return connection;
+  }
+  watch(connection);
+  if (start) process.nextTick(startCorked, connection);
   return connection;
 }
 
@@ -423,9 +537,11 @@ export function connectHttp2(url: string | URL, options: Http2ClientOptions = {}
   const { tls: tlsOptions, ...clientOptions } = options;
   delete (clientOptions as { http2?: unknown }).http2;
   const { url: target, host, port, secure } = clientTarget(url);
+  const limits = resolveLimits(clientOptions, CLIENT_LIMITS);
   // Options the driver refuses throw here, before any session is opened.
-  const connection = new Http2StreamConnection<Http2ClientDriver>((io) => Driver.http2Client(target, io, clientOptions));
+  const connection = new Http2StreamConnection<Http2ClientDriver>((io) => Driver.http2Client(target, io, clientOptions), limits);
   const key = `${secure ? "https" : "http"}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
   connection.joinOrigin(originFor(key, host, secure, tlsOptions));
+  watch(connection);
   return connection;
 }
