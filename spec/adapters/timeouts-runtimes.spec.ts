@@ -72,7 +72,10 @@ describe.each([
   it.each(["ping", "binary"] as const)("stops reading a %s flood from a peer that never reads; what it owes stays small", async (kind) => {
     const { sent, droppedAfter } = await flood(port, kind, 3000);
     const report = await reportOf(child, `/flood-${kind}`);
-    expect(report.maxBuffered).toBeLessThan(512 * 1024);
+    // Reads pause past the 64 KiB high-water mark, but the replies to bytes already read still go out
+    // (554,624 B owed was seen once on Bun under load). The bound is
+    // maxBufferedAmount, which a connection that stopped reading never reaches (else 1008, not idle).
+    expect(report.maxBuffered).toBeLessThan(1 << 20);
     expect(sent).toBeLessThan(64 * 1024 * 1024);
     expect(report).toMatchObject({ code: 1006, error: "idleTimeout" });
     // Dropped once nothing more could come in: while it floods on a fast runtime, or two idle periods
