@@ -4,21 +4,16 @@
  * both through the browser's own WebSocket and our server, compressed with permessage-deflate; a screenshot shows the page rendered.
  * Without a local Chromium the test is skipped with a notice, except under CI=true where it fails.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { type Demo, startDemo } from "../demo/start";
 import { ensureBuilt } from "../support/build";
 import { readPng } from "./png";
+import { CHROMIUM, describeWithChromium, requireChromium } from "./headless";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === "true";
-if (!present && !inCi) {
-  console.warn(`Skipping the browser test: ${CHROMIUM} is not installed (apt-get install chromium; .ci/run does).`);
-}
-const describeWithBrowser = present || inCi ? describe : describe.skip;
+const describeWithBrowser = describeWithChromium("browser test");
 
 describeWithBrowser("the demo page in headless Chromium", () => {
   let demo: Demo | undefined;
@@ -26,7 +21,7 @@ describeWithBrowser("the demo page in headless Chromium", () => {
   let profile = "";
 
   beforeAll(async () => {
-    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
+    requireChromium();
     ensureBuilt();
     demo = await startDemo();
     profile = mkdtempSync(join(tmpdir(), "wsdriver-chromium-"));

@@ -5,7 +5,7 @@
  * which `acceptStream` answers. Text, binary, permessage-deflate and close codes both ways.
  * Without a local Chromium the test is skipped with a notice, except under CI=true where it fails.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -16,14 +16,9 @@ import { deflate } from "../../lib/extensions/permessage-deflate";
 import type { ServerDriver } from "../../lib/types";
 import { type Demo, startDemo } from "../demo/start";
 import { ensureBuilt } from "../support/build";
+import { CHROMIUM, describeWithChromium, requireChromium } from "./headless";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === "true";
-if (!present && !inCi) {
-  console.warn(`Skipping the HTTP/2 browser test: ${CHROMIUM} is not installed (apt-get install chromium; .ci/run does).`);
-}
-const describeWithBrowser = present || inCi ? describe : describe.skip;
+const describeWithBrowser = describeWithChromium("HTTP/2 browser test");
 
 const TLS = join(__dirname, "../adapters/runtimes/tls");
 
@@ -52,7 +47,7 @@ describeWithBrowser("Chromium opens WebSockets over HTTP/2 to acceptStream", () 
   const pageSessions: http2.Http2Session[] = [];
 
   beforeAll(async () => {
-    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
+    requireChromium();
     server = http2.createSecureServer({
       key: readFileSync(join(TLS, "localhost-key.pem")),
       cert: readFileSync(join(TLS, "localhost-cert.pem")),
@@ -177,7 +172,7 @@ describeWithBrowser("the demo with a local certificate, in Chromium", () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
+    requireChromium();
     ensureBuilt();
     demo = await startDemo({ TLS_CERT: join(TLS, "localhost-cert.pem"), TLS_KEY: join(TLS, "localhost-key.pem") });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic"] });

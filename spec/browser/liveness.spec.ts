@@ -6,19 +6,13 @@
  * (RFC 6455 §5.5.2), and the connection stays open and keeps echoing. Without a local Chromium the
  * test is skipped with a notice, except under CI=true where it fails.
  */
-import { existsSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { acceptUpgrade } from "../../lib/adapters/node";
+import { describeWithChromium, launchChromium } from "./headless";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === "true";
-if (!present && !inCi) {
-  console.warn(`Skipping the browser liveness test: ${CHROMIUM} is not installed (apt-get install chromium; .ci/run does).`);
-}
-const describeWithBrowser = present || inCi ? describe : describe.skip;
+const describeWithBrowser = describeWithChromium("browser liveness test");
 
 const PAGE = "<!doctype html><meta charset=utf-8><title>liveness test</title><p>liveness test</p>";
 /** Short enough that a few seconds of silence cover several idle periods. */
@@ -37,7 +31,6 @@ describeWithBrowser("idleTimeout, with headless Chromium answering the server's 
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     server.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Buffer) => {
@@ -48,12 +41,7 @@ describeWithBrowser("idleTimeout, with headless Chromium answering the server's 
       driver.on("close", ({ code }) => serverSide.closes.push(code));
       driver.on("message", ({ data }) => driver.text(`echo: ${String(data)}`));
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -7,19 +7,13 @@
  * the other's socket fails, and the server says why. Without a local Chromium the test is skipped
  * with a notice, except under CI=true where it fails.
  */
-import { existsSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { acceptUpgrade } from "../../lib/adapters/node";
+import { describeWithChromium, launchChromium } from "./headless";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === "true";
-if (!present && !inCi) {
-  console.warn(`Skipping the browser origin test: ${CHROMIUM} is not installed (apt-get install chromium; .ci/run does).`);
-}
-const describeWithBrowser = present || inCi ? describe : describe.skip;
+const describeWithBrowser = describeWithChromium("browser origin test");
 
 const PAGE = "<!doctype html><meta charset=utf-8><title>origin test</title><p>origin test</p>";
 
@@ -61,7 +55,6 @@ describeWithBrowser("origins, with headless Chromium's own Origin header", () =>
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed: .ci/run must apt-get install chromium`);
     appOrigin = `http://127.0.0.1:${await listen(app)}`;
     foreignOrigin = `http://127.0.0.1:${await listen(foreign)}`;
     app.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Buffer) => {
@@ -70,12 +63,7 @@ describeWithBrowser("origins, with headless Chromium's own Origin header", () =>
       driver.on("error", (error) => refusals.push(error.message));
       driver.on("message", ({ data }) => driver.text(`echo: ${String(data)}`));
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

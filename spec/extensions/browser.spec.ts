@@ -4,18 +4,14 @@
  * text from 0 bytes to 1 MiB are compared inside the page, with context takeover on and off.
  * Without a local Chromium the test is skipped with a notice, except under CI=true where it fails.
  */
-import { existsSync } from "node:fs";
 import { type IncomingMessage, type Server, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { type Browser, chromium } from "playwright-core";
 import { Driver } from "../../lib/driver";
 import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
+import { CHROMIUM, describeWithChromium, requireChromium } from "../browser/headless";
 
-const CHROMIUM = "/usr/bin/chromium";
-const present = existsSync(CHROMIUM);
-const inCi = process.env.CI === "true";
-if (!present && !inCi) console.warn(`Skipping the permessage-deflate browser test: ${CHROMIUM} is not installed.`);
-const describeWithBrowser = present || inCi ? describe : describe.skip;
+const describeWithBrowser = describeWithChromium("permessage-deflate browser test");
 
 interface EchoServer { server: Server; port: number; sockets: Set<Socket>; written: () => number }
 
@@ -93,7 +89,7 @@ const SIZES = [0, 1, 125, 126, 65535, 65536, 1 << 20, 0];
 describeWithBrowser("permessage-deflate with headless Chromium", () => {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    if (!present) throw new Error(`CI=true but ${CHROMIUM} is not installed`);
+    requireChromium();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
