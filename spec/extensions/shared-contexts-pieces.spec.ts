@@ -6,28 +6,12 @@
  * pieces of several connections' messages, interleaved, each inflate to exactly their own bytes.
  */
 import { Driver } from "../../lib/driver";
-import type { DeflateEngine } from "../../lib/extensions/engine";
 import { deflaterPool, inflaterPool } from "../../lib/extensions/contexts";
 import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
-import { type ZlibModule, zlibEngine } from "../../lib/node/zlib";
 import { DEFAULT_MAX_LENGTH } from "../../lib/options";
 import type { ClientDriver, MessageWriter, ServerDriver } from "../../lib/types";
 import { FrameDecoder } from "../../lib/testing/frames";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const zlib = require("node:zlib") as ZlibModule;
-
-/** A zlib engine of its own (its pools start empty) that counts the streams it makes. */
-function countingEngine(): DeflateEngine & { deflaters: number; inflaters: number } {
-  const inner = zlibEngine(zlib);
-  const engine = {
-    deflaters: 0,
-    inflaters: 0,
-    createDeflater: (options: Parameters<DeflateEngine["createDeflater"]>[0]) => { engine.deflaters++; return inner.createDeflater(options); },
-    createInflater: (options: Parameters<DeflateEngine["createInflater"]>[0]) => { engine.inflaters++; return inner.createInflater(options); },
-  };
-  return engine;
-}
+import { countingEngine } from "./support";
 
 const decoder = new TextDecoder();
 

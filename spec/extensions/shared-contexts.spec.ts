@@ -7,29 +7,16 @@
 import fc from "fast-check";
 import { Driver } from "../../lib/driver";
 import { History, deflaterPool, inflaterPool } from "../../lib/extensions/contexts";
-import type { DeflateEngine } from "../../lib/extensions/engine";
 import { type DeflateOptions, deflate } from "../../lib/extensions/permessage-deflate";
 import { zlibEngine } from "../../lib/node/zlib";
 import { DEFAULT_MAX_LENGTH } from "../../lib/options";
 import type { ZlibModule } from "../../lib/node/zlib";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 import { clientFrame, readFrames, record, utf8 } from "../support/wire";
-import { extensionsHeader, fromHex, hex, serverWith } from "./support";
+import { countingEngine, extensionsHeader, fromHex, hex, serverWith } from "./support";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const zlib = require("node:zlib") as ZlibModule & typeof import("node:zlib");
-
-/** A zlib engine of its own (so its pools start empty) that counts the streams it makes. */
-function countingEngine(): DeflateEngine & { deflaters: number; inflaters: number } {
-  const inner = zlibEngine(zlib);
-  const engine = {
-    deflaters: 0,
-    inflaters: 0,
-    createDeflater: (options: Parameters<DeflateEngine["createDeflater"]>[0]) => { engine.deflaters++; return inner.createDeflater(options); },
-    createInflater: (options: Parameters<DeflateEngine["createInflater"]>[0]) => { engine.inflaters++; return inner.createInflater(options); },
-  };
-  return engine;
-}
 
 interface Pair {
   server: ServerDriver;

@@ -3,12 +3,27 @@
  * handshake bytes in view.
  */
 import { Driver } from "../../lib/driver";
+import type { DeflateEngine } from "../../lib/extensions/engine";
 import type { Extension } from "../../lib/extensions/extension";
+import { type ZlibModule, zlibEngine } from "../../lib/node/zlib";
 import type { ClientOptions, ServerOptions } from "../../lib/options";
 import type { ClientDriver, ServerDriver } from "../../lib/types";
 import { CollectingIO, type Recorded, record, requestKey, upgradeRequest, upgradeResponse, utf8 } from "../support/wire";
 
 export { fromHex, hex } from "../../lib/testing";
+
+/** A zlib engine of its own (so its pools start empty) that counts the streams it makes. */
+export function countingEngine(): DeflateEngine & { deflaters: number; inflaters: number } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const inner = zlibEngine(require("node:zlib") as ZlibModule);
+  const engine = {
+    deflaters: 0,
+    inflaters: 0,
+    createDeflater: (options: Parameters<DeflateEngine["createDeflater"]>[0]) => { engine.deflaters++; return inner.createDeflater(options); },
+    createInflater: (options: Parameters<DeflateEngine["createInflater"]>[0]) => { engine.inflaters++; return inner.createInflater(options); },
+  };
+  return engine;
+}
 
 /** A server that has read a request offering `offer` (no header if undefined) and answered it. */
 export function serverWith(
