@@ -3,7 +3,7 @@
 // ratios. Writes docs/benchmarks.md and docs/benchmarks.svg.
 //
 // Environment: BENCH_ROUNDS (default 5) for parsing, framing and broadcast, BENCH_NET_ROUNDS (default
-// 3) for the loopback parts and the deflate corpus, BENCH_ONLY=parse,frame,echo,http2,handshake,heap,
+// 3) for the loopback parts and the deflate corpus, BENCH_ONLY=parse,frame,utf8,echo,http2,handshake,heap,
 // flood,runtimes,deflate,stream to run some parts only (the docs are written only by a full run),
 // BENCH_DEFLATE_CONNECTIONS (default 10,000) for the deflate part's memory and broadcast figures,
 // BENCH_FLOOD_SECONDS (default 4) for the flood part; BENCH_STREAM_BYTES and BENCH_STREAM_TEXT_BYTES
@@ -75,6 +75,22 @@ async function interleaved(names, rounds, run) {
 
 /** The names run in the pure child, and what they run there. */
 const PURE = { "wsdriver-pure": "wsdriver", "ws-js": "ws" };
+
+/** bench/utf8.mjs on Node, Deno and Bun, one child each: the two ways to decode text, per runtime. */
+function utf8Decoding() {
+  const script = join(here, "utf8.mjs");
+  const commands = {
+    node: [process.execPath, [script]],
+    deno: [join(here, "..", "node_modules", ".bin", "deno"), ["run", "--allow-read", script]],
+    bun: [join(here, "..", "node_modules", ".bin", "bun"), [script]],
+  };
+  const result = {};
+  for (const [runtime, [command, args]] of Object.entries(commands)) {
+    log(`utf8: decoding on ${runtime}`);
+    result[runtime] = JSON.parse(execFileSync(command, args, { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } }).trim().split("\n").pop());
+  }
+  return result;
+}
 
 async function parsing(pureWs) {
   const rows = [];
@@ -309,6 +325,7 @@ try {
 } finally {
   pureWs.close();
 }
+if (runs("utf8")) results.utf8 = utf8Decoding();
 if (runs("echo") || runs("http2") || runs("handshake") || runs("heap") || runs("flood")) results.network = await network();
 if (runs("runtimes")) results.runtimes = await runtimes();
 if (runs("deflate")) results.deflate = await deflating();

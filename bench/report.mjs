@@ -286,6 +286,21 @@ export function renderMarkdown(results) {
     }
     out.push("");
   }
+  if (results.utf8) {
+    out.push("## UTF-8 decoding", "");
+    out.push("The two ways the core can decode a text message and check it (`lib/util/utf8.ts`, `bench/utf8.mjs`): the fatal");
+    out.push("`TextDecoder`, and the replacing one followed by a search for U+FFFD (the fatal one decides when there is one).");
+    out.push("Each runtime's entry installs the faster way on that runtime: decoding by replacement on Deno, the fatal decoder");
+    out.push("elsewhere. \"mixed\" text has a two-byte character every 7 bytes. Messages per second:", "");
+    out.push("| runtime | text | fatal | by replacement | ÷ |");
+    out.push("|---|---|---:|---:|---:|");
+    for (const [runtime, loads] of Object.entries(results.utf8)) {
+      for (const [load, rates] of Object.entries(loads)) {
+        out.push(`| ${runtime} | ${load} | ${formatRate(rates.fatal)} | ${formatRate(rates.replacement)} | ${formatRatio(rates.replacement / rates.fatal)} |`);
+      }
+    }
+    out.push("");
+  }
   if (results.runtimes) {
     out.push("## Deno and Bun", "");
     out.push("The same load generator (Node, `bench/load.mjs`) against ours through the runtime's adapter and against the");

@@ -17,6 +17,7 @@
  */
 import mitt from "mitt";
 import { OPEN, failConnection } from "../base.js";
+import "../deno/fast-paths.js";
 import { Driver } from "../driver.js";
 import { ProtocolError } from "../errors.js";
 import { CloseCode } from "../hybi/close.js";

@@ -71,7 +71,9 @@ export class Framer {
     writeHeader(out, opcode, fin, rsv, length, this.masked);
     if (this.keys !== null) {
       const key = this.keys.next(out, headerLength - 4);
-      maskPackedInto(payload, out, headerLength, key, 0, wordsFor(out));
+      // A frame too large for a slab has a buffer of its own: no word view for it here, since
+      // native masking needs none and the pure path makes its own only if it must.
+      maskPackedInto(payload, out, headerLength, key, 0, out.length > SLAB_MAX ? undefined : wordsFor(out));
     } else {
       out.set(payload, headerLength);
     }

@@ -1,9 +1,11 @@
 /**
  * The seam through which a runtime may lend the core faster primitives than web-standard APIs
- * allow: native masking (RFC 6455 §5.3) and uninitialised memory. The core works without any of
- * them (its pure TypeScript paths in `mask.ts` and `new Uint8Array` stay the fallback and are
- * tested), and a runtime's entry installs them once at load time: on Node, `lib/node/fast-paths.ts`
- * (bufferutil when the user installed it, `Buffer.allocUnsafeSlow`).
+ * allow, or pick the faster of two web-standard ways where runtimes differ: native masking
+ * (RFC 6455 §5.3), uninitialised memory, UTF-8 decoding. The core works without any of them (its
+ * pure TypeScript paths in `mask.ts`, `new Uint8Array` and the fatal `TextDecoder` stay the
+ * fallback and are tested), and a runtime's entry installs them once at load time: on Node,
+ * `lib/node/fast-paths.ts` (bufferutil when the user installed it, `Buffer.allocUnsafeSlow`); on
+ * Deno, `lib/deno/fast-paths.ts` (decoding by replacement).
  *
  * This is the core's one piece of process-wide state. It holds functions only, never bytes of a
  * connection, and every primitive must give the same result as the pure path it replaces.
@@ -25,10 +27,15 @@ export interface FastPaths {
    * the caller writes every byte before anyone can see them.
    */
   allocUninitialised: ((length: number) => ArrayBuffer) | null;
+  /**
+   * Decodes UTF-8, or returns `null` if the bytes are not valid UTF-8 (RFC 3629): the same answer
+   * as the fatal `TextDecoder` for every input (`decodeUtf8` in `utf8.ts`).
+   */
+  decodeUtf8: ((bytes: Uint8Array) => string | null) | null;
 }
 
 /** What is in use: read by `mask.ts`, `bytes.ts` and `slab.ts` on their large-payload paths. */
-export const fastPaths: FastPaths = { unmask: null, mask: null, allocUninitialised: null };
+export const fastPaths: FastPaths = { unmask: null, mask: null, allocUninitialised: null, decodeUtf8: null };
 
 /**
  * Installs `paths` (those given replace the current ones; `null` turns one off), or, with no
@@ -36,12 +43,13 @@ export const fastPaths: FastPaths = { unmask: null, mask: null, allocUninitialis
  */
 export function useFastPaths(paths?: Partial<FastPaths>): void {
   if (paths === undefined) {
-    fastPaths.unmask = fastPaths.mask = fastPaths.allocUninitialised = null;
+    fastPaths.unmask = fastPaths.mask = fastPaths.allocUninitialised = fastPaths.decodeUtf8 = null;
     return;
   }
   if (paths.unmask !== undefined) fastPaths.unmask = paths.unmask;
   if (paths.mask !== undefined) fastPaths.mask = paths.mask;
   if (paths.allocUninitialised !== undefined) fastPaths.allocUninitialised = paths.allocUninitialised;
+  if (paths.decodeUtf8 !== undefined) fastPaths.decodeUtf8 = paths.decodeUtf8;
 }
 
 /**

@@ -59,6 +59,33 @@ describe("wsdriver on Node: the core with Node's fast paths, through the `node` 
   });
 });
 
+describe("wsdriver on Deno: the core with Deno's fast paths, through the `deno` export condition", () => {
+  const DENO = join(ROOT, "node_modules/.bin/deno");
+  // Which UTF-8 decoder the core's seam holds once the package's main entry has loaded on Deno.
+  const probe = (flags: string[], env: Record<string, string> = {}) => execFileSync(DENO, ["eval", ...flags, `
+    const { Driver } = await import("wsdriver");
+    const { fastPaths } = await import("./dist/esm/util/fast-paths.js");
+    console.log(JSON.stringify({ exports: typeof Driver, decodeUtf8: fastPaths.decodeUtf8?.name ?? null, unmask: fastPaths.unmask !== null }));
+  `], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } }).trim();
+
+  it("import installs decoding by replacement, and nothing of Node's", () => {
+    expect(JSON.parse(probe([]))).toEqual({ exports: "object", decodeUtf8: "decodeUtf8ByReplacement", unmask: false });
+  });
+
+  it("WSDRIVER_NO_FAST_PATHS=1 leaves the pure core when the variable may be read", () => {
+    expect(JSON.parse(probe(["--allow-env=WSDRIVER_NO_FAST_PATHS"], { WSDRIVER_NO_FAST_PATHS: "1" }))).toEqual({ exports: "object", decodeUtf8: null, unmask: false });
+  });
+
+  it("wsdriver/deno installs the same, for a program that imports only the adapter", () => {
+    const out = execFileSync(DENO, ["eval", `
+      await import("wsdriver/deno");
+      const { fastPaths } = await import("./dist/esm/util/fast-paths.js");
+      console.log(fastPaths.decodeUtf8?.name ?? null);
+    `], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } }).trim();
+    expect(out).toBe("decodeUtf8ByReplacement");
+  });
+});
+
 describe("the bin entry", () => {
   it("names bin/wsdriver.mjs, which prints its usage", () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));

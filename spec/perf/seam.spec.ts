@@ -9,6 +9,7 @@ import { FrameParser } from "../../lib/hybi/parser";
 import { loadBufferUtil, nodeFastPaths } from "../../lib/node/fast-paths";
 import { concatBytes } from "../../lib/util/bytes";
 import { type FastPaths, fastPaths, useFastPaths } from "../../lib/util/fast-paths";
+import { decodeUtf8ByReplacement } from "../../lib/util/utf8";
 
 const KEY = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -97,9 +98,9 @@ describe("The seam: the core hands large payloads to the runtime's primitives", 
   });
 
   it("runs the pure paths once every fast path is turned off", () => {
-    useFastPaths(nodeFastPaths());
+    useFastPaths({ ...nodeFastPaths(), decodeUtf8: decodeUtf8ByReplacement });
     useFastPaths();
-    expect(fastPaths).toEqual({ unmask: null, mask: null, allocUninitialised: null });
+    expect(fastPaths).toEqual({ unmask: null, mask: null, allocUninitialised: null, decodeUtf8: null });
     const messages: unknown[] = [];
     const driver = Driver.fromRequest({
       method: "GET", url: "/",

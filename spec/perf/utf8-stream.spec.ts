@@ -2,10 +2,13 @@
  * The streaming UTF-8 check (lib/util/utf8.ts) decodes each piece whole and carries a cut
  * sequence over by hand. It must say exactly what the platform's own streaming decoder says
  * (WHATWG Encoding, which fails at the first byte that rules valid UTF-8 out, RFC 6455 §8.1):
- * the same text, and a failure in the same piece, for every way of cutting the bytes.
+ * the same text, and a failure in the same piece, for every way of cutting the bytes. It must say
+ * so with either whole-piece decoder: the fatal `TextDecoder`, and decoding by replacement with a
+ * check for U+FFFD (what Deno's entry installs).
  */
 import fc from "fast-check";
-import { Utf8Stream } from "../../lib/util/utf8";
+import { type FastPaths, fastPaths, useFastPaths } from "../../lib/util/fast-paths";
+import { Utf8Stream, decodeUtf8, decodeUtf8ByReplacement } from "../../lib/util/utf8";
 import { fuzzParameters, splitBy } from "../fuzz/arbitraries";
 
 /** What the platform's streaming decoder makes of `pieces`: the text, or the piece it failed in. */
@@ -53,9 +56,62 @@ const CASES: Array<[string, Uint8Array]> = [
   ["a cut 4-byte sequence then ASCII", hex("f0 9f 98 41")],
   ["a message that ends inside a sequence", hex("61 e6 97")],
   ["a 2-byte lead then another lead", hex("c3 c3 a9")],
+  ["U+FFFD sent as text", hex("61 ef bf bd 62")],
+  ["U+FFFD sent as text, then an invalid byte", hex("ef bf bd 61 ff")],
+  ["a byte order mark, kept", hex("ef bb bf 61")],
 ];
 
-describe("Streaming UTF-8: the same result as the platform's streaming decoder, however the bytes are cut", () => {
+const DECODERS: Array<[string, FastPaths["decodeUtf8"]]> = [
+  ["the fatal decoder", null],
+  ["decoding by replacement", decodeUtf8ByReplacement],
+];
+
+let saved: FastPaths;
+beforeEach(() => { saved = { ...fastPaths }; });
+afterEach(() => useFastPaths(saved));
+
+/** The fatal decoder's answer for a whole message: its text, or null. */
+function fatalAnswer(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+describe("Decoding by replacement: the fatal decoder's answer for every input", () => {
+  it.each(CASES)("%s", (_name, bytes) => {
+    expect(decodeUtf8ByReplacement(bytes)).toEqual(fatalAnswer(bytes));
+  });
+
+  it("names valid text with U+FFFD in it valid, and the same bytes with one more invalid byte invalid", () => {
+    expect(decodeUtf8ByReplacement(hex("ef bf bd"))).toBe("\uFFFD");
+    expect(decodeUtf8ByReplacement(hex("ef bf bd 80"))).toBeNull();
+  });
+
+  it("on random bytes and random text", () => {
+    const byte = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0xbf }), fc.integer({ min: 0xc0, max: 0xff }));
+    const bytesOrText = fc.oneof(
+      fc.array(byte, { maxLength: 40 }).map((values) => Uint8Array.from(values)),
+      fc.string({ unit: "binary", maxLength: 20 }).map((text) => new TextEncoder().encode(text)),
+    );
+    fc.assert(fc.property(bytesOrText, (bytes) => {
+      expect(decodeUtf8ByReplacement(bytes)).toEqual(fatalAnswer(bytes));
+    }), fuzzParameters(2000));
+  });
+
+  it("is what decodeUtf8 uses once installed at the seam", () => {
+    const calls: number[] = [];
+    useFastPaths({ decodeUtf8: (bytes) => { calls.push(bytes.length); return decodeUtf8ByReplacement(bytes); } });
+    expect(decodeUtf8(hex("61 62"))).toBe("ab");
+    expect(decodeUtf8(hex("61 ff"))).toBeNull();
+    expect(calls).toEqual([2, 2]);
+  });
+});
+
+describe.each(DECODERS)("Streaming UTF-8 with %s: the same result as the platform's streaming decoder, however the bytes are cut", (_decoder, decode) => {
+  beforeEach(() => useFastPaths({ decodeUtf8: decode }));
+
   it.each(CASES)("%s: at every single cut, and in one-byte pieces", (_name, bytes) => {
     for (let at = 0; at <= bytes.length; at++) {
       const pieces = splitBy(bytes, [at]);
