@@ -18,6 +18,7 @@
  * @module wsdriver/bun
  */
 import mitt from "mitt";
+import "../bun/fast-paths.js";
 import { OPEN, failConnection } from "../base.js";
 import { Driver } from "../driver.js";
 import { ProtocolError } from "../errors.js";

@@ -86,6 +86,27 @@ describe("wsdriver on Deno: the core with Deno's fast paths, through the `deno` 
   });
 });
 
+describe("wsdriver on Bun: the core with Bun's fast paths, through the `bun` export condition", () => {
+  const BUN = join(ROOT, "node_modules/.bin/bun");
+  const probe = (load: string, env: Record<string, string> = {}) => execFileSync(BUN, ["-e", `
+    ${load}
+    const { fastPaths } = await import("./dist/esm/util/fast-paths.js");
+    console.log(JSON.stringify({ decodeUtf8: fastPaths.decodeUtf8?.name ?? null, unmask: fastPaths.unmask !== null }));
+  `], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } }).trim();
+
+  it("import installs the fatal decoder alone, and nothing of Node's", () => {
+    expect(JSON.parse(probe(`await import("wsdriver");`))).toEqual({ decodeUtf8: "decodeUtf8Fatal", unmask: false });
+  });
+
+  it("wsdriver/bun installs the same, for a program that imports only the adapter", () => {
+    expect(JSON.parse(probe(`await import("wsdriver/bun");`))).toEqual({ decodeUtf8: "decodeUtf8Fatal", unmask: false });
+  });
+
+  it("WSDRIVER_NO_FAST_PATHS=1 leaves the pure core", () => {
+    expect(JSON.parse(probe(`await import("wsdriver");`, { WSDRIVER_NO_FAST_PATHS: "1" }))).toEqual({ decodeUtf8: null, unmask: false });
+  });
+});
+
 describe("the bin entry", () => {
   it("names bin/wsdriver.mjs, which prints its usage", () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));

@@ -3,12 +3,13 @@
  * sequence over by hand. It must say exactly what the platform's own streaming decoder says
  * (WHATWG Encoding, which fails at the first byte that rules valid UTF-8 out, RFC 6455 §8.1):
  * the same text, and a failure in the same piece, for every way of cutting the bytes. It must say
- * so with either whole-piece decoder: the fatal `TextDecoder`, and decoding by replacement with a
- * check for U+FFFD (what Deno's entry installs).
+ * so with each whole-piece decoder: the core's default (short ASCII built in JavaScript, the rest
+ * by the fatal `TextDecoder`), the fatal decoder alone (Bun's entry), and decoding by replacement
+ * with a check for U+FFFD (Deno's entry).
  */
 import fc from "fast-check";
 import { type FastPaths, fastPaths, useFastPaths } from "../../lib/util/fast-paths";
-import { Utf8Stream, decodeUtf8, decodeUtf8ByReplacement } from "../../lib/util/utf8";
+import { Utf8Stream, decodeUtf8, decodeUtf8ByReplacement, decodeUtf8Fatal } from "../../lib/util/utf8";
 import { fuzzParameters, splitBy } from "../fuzz/arbitraries";
 
 /** What the platform's streaming decoder makes of `pieces`: the text, or the piece it failed in. */
@@ -62,7 +63,8 @@ const CASES: Array<[string, Uint8Array]> = [
 ];
 
 const DECODERS: Array<[string, FastPaths["decodeUtf8"]]> = [
-  ["the fatal decoder", null],
+  ["the core's default decoder", null],
+  ["the fatal decoder alone", decodeUtf8Fatal],
   ["decoding by replacement", decodeUtf8ByReplacement],
 ];
 
@@ -78,6 +80,27 @@ function fatalAnswer(bytes: Uint8Array): string | null {
     return null;
   }
 }
+
+describe("Short ASCII text, built in JavaScript: the fatal decoder's answer at every length around the cut-off", () => {
+  // Lengths 0 to 17 (16 is the last built by hand), all ASCII, then with one byte of 0x80 or more
+  // at each place: a lone continuation byte (invalid) or the first byte of "é" (valid, cut or not).
+  it.each([0, 1, 2, 3, 7, 8, 13, 15, 16, 17])("%i bytes", (length) => {
+    const ascii = Uint8Array.from({ length }, (_, i) => 0x20 + ((i * 7) % 0x5f));
+    for (const decode of DECODERS.map(([, way]) => way)) {
+      useFastPaths({ decodeUtf8: decode });
+      expect(decodeUtf8(ascii)).toBe(fatalAnswer(ascii));
+      for (let at = 0; at < length; at++) {
+        for (const byte of [0x80, 0xc3, 0xff]) {
+          const bytes = ascii.slice();
+          bytes[at] = byte;
+          expect({ at, byte, text: decodeUtf8(bytes) }).toEqual({ at, byte, text: fatalAnswer(bytes) });
+        }
+        const accented = new Uint8Array([...ascii.subarray(0, at), 0xc3, 0xa9, ...ascii.subarray(at)]);
+        expect(decodeUtf8(accented)).toBe(fatalAnswer(accented));
+      }
+    }
+  });
+});
 
 describe("Decoding by replacement: the fatal decoder's answer for every input", () => {
   it.each(CASES)("%s", (_name, bytes) => {
