@@ -82,7 +82,9 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     let parser = this.parserOrNull;
     if (parser === null) {
       // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
-      parser = this.parserOrNull = new FrameParser(this, { expectMasked: !this.isClient, maxLength: this.parserLimit });
+      parser = this.parserOrNull = new FrameParser(this, {
+        expectMasked: !this.isClient, maxLength: this.parserLimit, gatherBinary: this.receiving === null,
+      });
       if (this.extensions !== null) parser.allowedRsv = this.extensions.rsv;
     }
     return parser;

@@ -12,7 +12,8 @@
  *   length over `maxLength` fails with 1009 before a byte of it is buffered.
  */
 import { ProtocolError } from "../errors.js";
-import { applyPackedMaskIn, packKey, wordView } from "../util/mask.js";
+import { allocBytes } from "../util/fast-paths.js";
+import { applyPackedMaskIn, maskPackedInto, packKey, wordView } from "../util/mask.js";
 import { CloseCode } from "./close.js";
 
 export const Opcode = {
@@ -42,7 +43,20 @@ export interface FrameParserOptions {
   expectMasked: boolean;
   /** Largest message, all its fragments together, in bytes. */
   maxLength: number;
+  /**
+   * Whole messages only (nothing is taken in pieces): a masked binary frame that spans reads is
+   * handed on as one piece once all of it has arrived, unmasked as its pieces are copied together.
+   */
+  gatherBinary?: boolean;
 }
+
+/**
+ * Binary frames up to this size that span reads are gathered masked and unmasked while joined
+ * (`gatherBinary`). Parsing 64 KiB frames in 64 KiB reads ran 1.06-1.14× as fast so (A/B in one
+ * process, Node 20 and 24, fast paths on and off); 16 MiB frames 0.84-1.19×, where unmasking each
+ * piece as it arrives, still in the cache, is the better way on a real socket.
+ */
+const GATHER_MAX = 1024 * 1024;
 
 const HEADER = 0;
 const PAYLOAD = 1;
@@ -54,6 +68,7 @@ export class FrameParser {
   maxLength: number;
 
   private readonly expectMasked: boolean;
+  private readonly gatherBinary: boolean;
   private state = HEADER;
 
   // The frame being read.
@@ -68,6 +83,8 @@ export class FrameParser {
   private received = 0;
   private payloadLength = 0;
   private control: Uint8Array | null = null;
+  /** The still-masked pieces of a binary frame being gathered (`gatherBinary`), views of the input. */
+  private gathered: Uint8Array[] | null = null;
 
   // The message being read: its opcode while a fragmented message is open, and its length so far.
   private openMessage = 0;
@@ -90,11 +107,13 @@ export class FrameParser {
   constructor(private readonly sink: FrameSink, options: FrameParserOptions) {
     this.expectMasked = options.expectMasked;
     this.maxLength = options.maxLength;
+    this.gatherBinary = options.gatherBinary === true;
   }
 
   /** Stops reading: later input is ignored (after a close frame, or a failure). */
   stop(): void {
     this.state = STOPPED;
+    this.gathered = null;
   }
 
   get stopped(): boolean {
@@ -176,6 +195,21 @@ export class FrameParser {
         const wanted = this.payloadLength - this.received;
         if (wanted > 0 && pos >= length) return;
         const take = wanted < length - pos ? wanted : length - pos;
+        if (this.gathered !== null || (take < wanted && this.received === 0 && this.gatherBinary && this.masked
+          && this.payloadLength <= GATHER_MAX && this.opcode < 8 && this.openMessage === Opcode.BINARY && this.messageRsv === 0)) {
+          // A binary frame that spans reads: its pieces wait, still masked, and are unmasked as
+          // they are copied together, one pass where unmasking each in place and joining them
+          // later took two (see GATHER_MAX).
+          (this.gathered ??= []).push(new Uint8Array(buffer, base + pos, take));
+          pos += take;
+          this.received += take;
+          if (this.received < this.payloadLength) return;
+          const payload = this.joinGathered();
+          this.state = HEADER;
+          if (this.fin) this.openMessage = 0;
+          this.sink.onData(payload, this.opcode, this.fin, this.messageRsv, true);
+          continue;
+        }
         // A plain view, not `chunk.subarray`: on a Node Buffer that builds another Buffer through
         // its species constructor, which took 11% of the time on 16 B text frames (--cpu-prof).
         const piece = new Uint8Array(buffer, base + pos, take);
@@ -192,6 +226,23 @@ export class FrameParser {
         }
       }
     }
+  }
+
+  /**
+   * The gathered frame's payload in a buffer of its own, each piece unmasked on its way in, the key
+   * turned to the piece's offset in the payload (RFC 6455 §5.3: byte i takes key byte i mod 4).
+   */
+  private joinGathered(): Uint8Array {
+    const pieces = this.gathered as Uint8Array[];
+    this.gathered = null;
+    const out = allocBytes(this.payloadLength);
+    const words = wordView(out);
+    let at = 0;
+    for (const piece of pieces) {
+      maskPackedInto(piece, out, at, this.maskingKey, at & 3, words);
+      at += piece.length;
+    }
+    return out;
   }
 
   /** Copies header bytes into the scratch buffer; returns the new input position. */

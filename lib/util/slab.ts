@@ -16,7 +16,10 @@ const SLAB_SIZE = 64 * 1024;
 /** Larger requests get their own buffer: pooling them would waste slab space for little gain. */
 export const SLAB_MAX = 8 * 1024;
 
-let slab = new ArrayBuffer(SLAB_SIZE);
+// Uninitialised where the runtime lends that (`newBuffer`): every region is written whole by its
+// caller before anyone sees it, as in Node's own Buffer pool. Client binary() of 1 KiB ran 1.10×
+// (Node 24) and 1.24× (Node 20) as fast as on zero-filled slabs (A/B in one process, 11 rounds).
+let slab = newBuffer(SLAB_SIZE);
 /** The slab as 32-bit words, for masking a client's frames in place without a view per frame. */
 let slabWords = new Int32Array(slab);
 let used = 0;
@@ -40,7 +43,7 @@ export function allocFrame(length: number, align = 0): Uint8Array {
   }
   let start = ((used + 7) & ~7) + pad;
   if (start + length > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
+    slab = newBuffer(SLAB_SIZE);
     slabWords = new Int32Array(slab);
     start = pad;
   }

@@ -176,6 +176,33 @@ describe("RFC 6455 §5.1, §5.3: masking", () => {
     }
   });
 
+  // A masked binary frame that spans reads is gathered still masked and unmasked as its pieces are
+  // joined, each piece with the key turned to its offset in the payload.
+  it("unmasks a binary frame that spans reads, cut at every place, with the key turned for each piece", () => {
+    const payload = Uint8Array.from({ length: 301 }, (_, i) => (i * 13 + 5) & 0xff);
+    const original = clientFrame({ opcode: 2, payload, mask: bytes(0x37, 0xfa, 0x21, 0x3d) });
+    for (let cut = 1; cut < original.length; cut++) {
+      for (const second of [cut, Math.min(cut + 3, original.length)]) {
+        // A fresh copy each time: a frame read in one piece is unmasked in place.
+        const wire = original.slice();
+        const { driver, events } = openServer();
+        for (const piece of [wire.subarray(0, cut), wire.subarray(cut, second), wire.subarray(second)]) driver.parse(piece);
+        expect({ cut, second, events: comparable(events) }).toEqual({ cut, second, events: comparable([["message", { data: payload }]]) });
+      }
+    }
+  });
+
+  it("reads a ping that spans reads between the fragments of a binary message as a ping", () => {
+    const { driver, events } = openServer();
+    const wire = concat(
+      clientFrame({ opcode: 2, fin: false, payload: bytes(1, 2) }),
+      clientFrame({ opcode: 9, payload: bytes(7, 8, 9) }),
+      clientFrame({ opcode: 0, payload: bytes(3) }),
+    );
+    for (let at = 0; at < wire.length; at++) driver.parse(wire.subarray(at, at + 1));
+    expect(comparable(events)).toEqual(comparable([["ping", { data: bytes(7, 8, 9) }], ["message", { data: bytes(1, 2, 3) }]]));
+  });
+
   it("never masks server frames", () => {
     const { driver, io } = openServer();
     driver.text("x".repeat(300));
