@@ -50,8 +50,8 @@ export interface ReceiveStreamOptions {
    */
   accept?(event: MessageStartEvent): boolean;
   /**
-   * How to pause the transport. Default: the connection's `pause`/`resume`, or its socket's (Node,
-   * Bun); the Deno adapter has neither, and reads on (pass one to bound what a lagging reader holds).
+   * How to pause the transport. Default: the connection's own `pause`/`resume` (Deno), or its
+   * socket's (Node, Bun). `null` reads on whatever the reader takes.
    */
   flow?: FlowControl | null;
 }
@@ -154,7 +154,7 @@ class MessageReadable {
 /**
  * How to pause the connection's transport: the connection's own `pause`/`resume` if it has them,
  * else its socket's (a Node socket; a Bun socket), looked up when needed, since a client's socket
- * may come after the connection. Null when there is neither (the Deno adapter reads on).
+ * may come after the connection. Null when there is neither.
  */
 function flowOf(connection: object): FlowControl | null {
   type Pausable = Partial<FlowControl> | null | undefined;
