@@ -23,7 +23,10 @@ import type { AdapterConnection } from "./connection.js";
 
 export type { AdapterConnection } from "./connection.js";
 
-/** How to stop and restart reading a connection's transport. */
+/**
+ * How to stop and restart reading a connection's transport. `pause` may be called again while
+ * paused (once per piece that arrives past the high-water mark).
+ */
 export interface FlowControl {
   pause(): void;
   resume(): void;
@@ -72,8 +75,11 @@ export function receiveStreams<D extends DriverInterface>(
   const flow = options.flow === undefined ? flowOf(connection) : options.flow;
   let current: MessageReadable | null = null;
   let paused = false;
+  // Called for each piece held past the high-water mark, even when paused already: the adapter
+  // may have resumed the socket meanwhile for reasons of its own (a server that owed its peer
+  // replies reads again once they are written).
   const pause = (): void => {
-    if (paused || flow === null) return;
+    if (flow === null) return;
     paused = true;
     flow.pause();
   };

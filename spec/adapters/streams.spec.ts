@@ -153,6 +153,43 @@ describe("backpressure while a reader lags", () => {
   });
 });
 
+describe("a transport resumed behind the readable's back", () => {
+  it("is paused again by the next piece past the high-water mark (the adapter resumes a server's socket once its replies drain)", async () => {
+    const { client, serverSide, done } = await openPair({ receive: "stream" }, false);
+    try {
+      const message = new Promise<ReadableStream<Uint8Array>>((resolve) => {
+        receiveStreams(serverSide, ({ readable }) => resolve(readable), { highWaterMark: 64 * 1024 });
+      });
+      const writer = client.driver.startMessage("binary");
+      const piece = new Uint8Array(128 * 1024).fill(9);
+      const waitPaused = async (): Promise<boolean> => {
+        for (let turn = 0; turn < 200; turn++) {
+          if (serverSide.socket.isPaused()) return true;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return false;
+      };
+      writer?.write(piece);
+      const readable = await message;
+      expect(await waitPaused()).toBe(true);
+      // As the adapter's release() does on drain, not knowing the readable wants no more.
+      serverSide.socket.resume();
+      for (let i = 0; i < 8; i++) writer?.write(piece);
+      writer?.end();
+      expect(await waitPaused()).toBe(true);
+      let length = 0;
+      await readable.pipeTo(new WritableStream({
+        write(chunk) {
+          length += chunk.length;
+        },
+      }));
+      expect(length).toBe(9 * piece.length);
+    } finally {
+      await done();
+    }
+  });
+});
+
 describe("a reader that lags gets what arrived meanwhile joined", () => {
   it("one chunk per read, not one per transport read: the bytes, in order, in fewer and larger chunks", async () => {
     const { client, serverSide, done } = await openPair({ receive: "stream" }, false);
