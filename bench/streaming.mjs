@@ -10,7 +10,8 @@
 // loopback between two sockets, the disk alone (file to file), and the same file to file over two
 // sockets with no WebSocket. The files are compared outside the timed part.
 //
-// BENCH_STREAM_PIECE (default 1 MiB) and BENCH_STREAM_READ_AHEAD (2) shape the file reader;
+// BENCH_STREAM_PIECE (default 1 MiB) and BENCH_STREAM_READ_AHEAD (2) shape the file reader,
+// BENCH_STREAM_HIGH_WATER_MARK (1 MiB) what a message's readable holds (`receiveStreams`);
 // BENCH_STREAM_EXEC_ARGV passes flags to the child (`--cpu-prof --cpu-prof-dir=…` for a profile).
 import { fork } from "node:child_process";
 import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
@@ -88,6 +89,8 @@ function sameFiles(a, b) {
  * streams' steps per chunk are a quarter as many).
  */
 const PIECE = Number(process.env.BENCH_STREAM_PIECE ?? MiB);
+/** What a message's readable holds before the transport is paused (`receiveStreams`' default). */
+const HIGH_WATER_MARK = Number(process.env.BENCH_STREAM_HIGH_WATER_MARK ?? MiB);
 /** Pieces read ahead of the sender, so the next file read overlaps the socket write. */
 const READ_AHEAD = Number(process.env.BENCH_STREAM_READ_AHEAD ?? 2);
 
@@ -245,7 +248,7 @@ async function child() {
     const stop = receiveStreams(connection, (message) => {
       stop();
       resolve(message);
-    });
+    }, { highWaterMark: HIGH_WATER_MARK });
   });
   /** One leg: `from` pipes `source` into a message, `to` pipes it into `target`; seconds. */
   const leg = async (from, to, type, source, target) => {
