@@ -297,6 +297,8 @@ async function child() {
         // The ceilings just after the legs, on the same file: loopback alone, the disk alone, both.
         const ceilingBytes = Math.min(bytes, 1024 * MiB);
         ceiling = await rawLoopback(ceilingBytes);
+        // Into a new file: truncating the one the leg wrote would time the kernel dropping its pages.
+        rmSync(atServer, { force: true });
         disk = await rawDisk(source, atServer, bytes);
         rmSync(atServer, { force: true });
         filePipe = await rawFilePipe(source, atServer, bytes);
