@@ -326,13 +326,18 @@ export function renderMarkdown(results) {
     const MiB = 1024 * 1024;
     out.push("## Messages in pieces, to disk and back", "");
     out.push("A binary and a text message through a server of ours on the Node adapter over loopback (`bench/streaming.mjs`): the");
-    out.push("client pipes a file into the message (`sendStream`), the server pipes it into a file (`receiveStreams`), then sends");
-    out.push("that file back the same way. RSS growth is the peak over the process's RSS once connected and warmed up (client and");
-    out.push("server are one process); the ceiling is raw `node:net` between two sockets of the same process, no disk, just before.", "");
-    out.push("| message | size | up, GB/s | back, GB/s | loopback ceiling, GB/s | RSS growth | same bytes back |");
-    out.push("|---|---:|---:|---:|---:|---:|---|");
+    out.push("client pipes a file into the message (`sendStream`, 1 MiB pieces), the server pipes it into a file (`receiveStreams`),");
+    out.push("then sends that file back the same way; then the same message with no disk (from memory, counted and dropped), up");
+    out.push("to 1 GiB. The ceilings, measured just after on the same file: the disk alone (file to file, the same reader and");
+    out.push("writer), the same file to file over two sockets with no WebSocket (Node streams), and raw `node:net` between two");
+    out.push("sockets, no disk. Ratios are to the no-WebSocket pipe and to raw loopback. Client and server are one process; RSS");
+    out.push("growth is its peak over its RSS once connected and warmed up.", "");
+    out.push("| message | size | to disk, up / back, GB/s | disk alone | no WebSocket | ratio | from memory, up / back | raw loopback | ratio | RSS growth | same bytes back |");
+    out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    const gbps = (rate) => (rate / 1e9).toFixed(2);
+    const ratio = (a, b, ceiling) => (ceiling > 0 ? `${(a / ceiling).toFixed(2)} / ${(b / ceiling).toFixed(2)}` : "–");
     for (const leg of results.stream.legs) {
-      out.push(`| ${leg.type} | ${(leg.bytes / MiB).toFixed(0)} MiB | ${(leg.up / 1e9).toFixed(2)} | ${(leg.down / 1e9).toFixed(2)} | ${(leg.ceiling / 1e9).toFixed(2)} | ${(leg.rssGrowth / MiB).toFixed(1)} MiB (≤ 64 MiB, ${verdict(leg.rssGrowth, 64 * MiB, true)}) | ${leg.same ? "yes" : "NO"} |`);
+      out.push(`| ${leg.type} | ${(leg.bytes / MiB).toFixed(0)} MiB | ${gbps(leg.up)} / ${gbps(leg.down)} | ${gbps(leg.disk)} | ${gbps(leg.filePipe)} | ${ratio(leg.up, leg.down, leg.filePipe)} | ${gbps(leg.memoryUp)} / ${gbps(leg.memoryDown)} | ${gbps(leg.ceiling)} | ${ratio(leg.memoryUp, leg.memoryDown, leg.ceiling)} | ${(leg.rssGrowth / MiB).toFixed(1)} MiB (≤ 64 MiB, ${verdict(leg.rssGrowth, 64 * MiB, true)}) | ${leg.same ? "yes" : "NO"} |`);
     }
     out.push("");
   }

@@ -2,7 +2,8 @@
  * Deno: a driver on a `Deno.Conn` from `Deno.listen`/`Deno.listenTls` or `Deno.connect`/
  * `Deno.connectTls`. The connection's `readable` stream goes to `parse`, the driver writes to its
  * `writable`; the writer's queue is the backpressure signal (`needsDrain`, `bufferedAmount`,
- * `drained()`). Nothing here is Deno-only but `connect`: `attach` works with any pair of web streams.
+ * `drained()`), and `pause()`/`resume()` stop and restart reading. Nothing here is Deno-only but
+ * `connect`: `attach` works with any pair of web streams.
  *
  *     for await (const conn of Deno.listen({ port: 8080 })) {
  *       const { driver } = accept(conn);
@@ -47,7 +48,16 @@ export type StreamConnectionEvents = AdapterConnectionEvents;
  * A driver on a pair of web streams. `bufferedAmount` counts bytes given to the writable stream that
  * it has not finished writing; `needsDrain` holds while its queue is full (`desiredSize <= 0`).
  */
-export type StreamConnection<D extends DriverInterface> = AdapterConnection<D>;
+export interface StreamConnection<D extends DriverInterface> extends AdapterConnection<D> {
+  /**
+   * Stops reading the readable stream after the chunk being parsed, until `resume()`: what a
+   * consumer that lags (a message's web stream, `wsdriver/streams`) uses to bound what it holds,
+   * as a Node or Bun socket's `pause()`. The peer then meets TCP's own backpressure.
+   */
+  pause(): void;
+  /** Reads again after `pause()`. */
+  resume(): void;
+}
 
 /** The connection, and what it lacks until a client's `Deno.connect` has resolved. */
 class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watched {
@@ -77,8 +87,10 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watc
   seen = 0;
   since = 0;
   stage = 0;
-  /** Wakes the read loop, paused while the writer holds more than READ_PAUSE_BYTES (servers). */
+  /** Wakes the read loop, paused while the writer holds more than READ_PAUSE_BYTES (servers), or by `pause()`. */
   private resumeReading: (() => void) | null = null;
+  /** `pause()` was called, and `resume()` not since. */
+  private readPaused = false;
   private overflowed = false;
 
   constructor(create: (io: DriverIO) => D, limits: ConnectionLimits | null = null) {
@@ -118,6 +130,16 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watc
     // At once: `shut` waits for the writer to finish, which a peer that stops reading never lets it.
     this.release();
     this.driver.end();
+  }
+
+  pause(): void {
+    this.readPaused = true;
+  }
+
+  resume(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.wakeReader();
   }
 
   /** Connects the link to its transport and starts reading. */
@@ -221,8 +243,10 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watc
           this.uncork();
         }
         this.seen = clock;
-        // A server stops reading while the writer holds more of its replies than READ_PAUSE_BYTES.
-        if (this.pending > READ_PAUSE_BYTES && this.limits !== null && this.limits.pauseReading && !this.closed) {
+        // A server stops reading while the writer holds more of its replies than READ_PAUSE_BYTES;
+        // any connection, while `pause()` holds (a reader of a message in pieces lags). Each wake
+        // checks both again.
+        while (!this.closed && (this.readPaused || (this.pending > READ_PAUSE_BYTES && this.limits !== null && this.limits.pauseReading))) {
           await new Promise<void>((resolve) => { this.resumeReading = resolve; });
         }
       }

@@ -1,11 +1,12 @@
 /**
  * The seam through which a runtime may lend the core faster primitives than web-standard APIs
  * allow, or pick the faster of two web-standard ways where runtimes differ: native masking
- * (RFC 6455 §5.3), uninitialised memory, UTF-8 decoding. The core works without any of them (its
- * pure TypeScript paths in `mask.ts`, `new Uint8Array` and the fatal `TextDecoder` stay the
- * fallback and are tested), and a runtime's entry installs them once at load time: on Node,
- * `lib/node/fast-paths.ts` (bufferutil when the user installed it, `Buffer.allocUnsafeSlow`); on
- * Deno, `lib/deno/fast-paths.ts` (decoding by replacement).
+ * (RFC 6455 §5.3), uninitialised memory, UTF-8 decoding, UTF-8 checks that decode nothing. The
+ * core works without any of them (its pure TypeScript paths in `mask.ts`, `new Uint8Array` and the
+ * fatal `TextDecoder` stay the fallback and are tested), and a runtime's entry installs them once
+ * at load time: on Node, `lib/node/fast-paths.ts` (bufferutil when the user installed it,
+ * `Buffer.allocUnsafeSlow`, `buffer.isUtf8`); on Deno, `lib/deno/fast-paths.ts` (decoding by
+ * replacement).
  *
  * This is the core's one piece of process-wide state. It holds functions only, never bytes of a
  * connection, and every primitive must give the same result as the pure path it replaces.
@@ -32,10 +33,15 @@ export interface FastPaths {
    * as the fatal `TextDecoder` for every input (`decodeUtf8` in `utf8.ts`).
    */
   decodeUtf8: ((bytes: Uint8Array) => string | null) | null;
+  /**
+   * Whether `bytes` are valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+   * U+10FFFF), without decoding them (Node's `buffer.isUtf8`).
+   */
+  validUtf8: ((bytes: Uint8Array) => boolean) | null;
 }
 
-/** What is in use: read by `mask.ts`, `bytes.ts` and `slab.ts` on their large-payload paths. */
-export const fastPaths: FastPaths = { unmask: null, mask: null, allocUninitialised: null, decodeUtf8: null };
+/** What is in use: read by `mask.ts`, `bytes.ts` and `slab.ts` on their large-payload paths, `utf8.ts` for text. */
+export const fastPaths: FastPaths = { unmask: null, mask: null, allocUninitialised: null, decodeUtf8: null, validUtf8: null };
 
 /**
  * Installs `paths` (those given replace the current ones; `null` turns one off), or, with no
@@ -43,13 +49,14 @@ export const fastPaths: FastPaths = { unmask: null, mask: null, allocUninitialis
  */
 export function useFastPaths(paths?: Partial<FastPaths>): void {
   if (paths === undefined) {
-    fastPaths.unmask = fastPaths.mask = fastPaths.allocUninitialised = fastPaths.decodeUtf8 = null;
+    fastPaths.unmask = fastPaths.mask = fastPaths.allocUninitialised = fastPaths.decodeUtf8 = fastPaths.validUtf8 = null;
     return;
   }
   if (paths.unmask !== undefined) fastPaths.unmask = paths.unmask;
   if (paths.mask !== undefined) fastPaths.mask = paths.mask;
   if (paths.allocUninitialised !== undefined) fastPaths.allocUninitialised = paths.allocUninitialised;
   if (paths.decodeUtf8 !== undefined) fastPaths.decodeUtf8 = paths.decodeUtf8;
+  if (paths.validUtf8 !== undefined) fastPaths.validUtf8 = paths.validUtf8;
 }
 
 /**

@@ -84,6 +84,15 @@ function shortAscii(b: Uint8Array): string | null {
   }
 }
 
+/**
+ * Whether `bytes` are complete, valid UTF-8: by the runtime's checker when it lends one (nothing
+ * decoded, no string made), else by decoding them.
+ */
+export function validUtf8(bytes: Uint8Array): boolean {
+  const valid = fastPaths.validUtf8;
+  return valid !== null ? valid(bytes) : decodeUtf8(bytes) !== null;
+}
+
 /** Short decoded pieces are gathered this many at a time and joined into one flat string. */
 const JOIN_EVERY = 1024;
 
@@ -171,8 +180,8 @@ export class Utf8Stream {
 
 /**
  * Checks a text message received in pieces (RFC 6455 §8.1) and hands on its bytes cut only between
- * characters: each piece up to its last complete sequence (checked by the platform's decoder, as
- * `Utf8Stream` does); the up to three bytes of a sequence the piece's end cuts off are kept, checked
+ * characters: each piece up to its last complete sequence (checked by the runtime's UTF-8 checker,
+ * or else by the platform's decoder as `Utf8Stream` does); the up to three bytes of a sequence the piece's end cuts off are kept, checked
  * byte by byte as they arrive (RFC 3629 §4), and handed on as a piece of their own once complete.
  * Nothing is copied but those few bytes, and nothing is held but them.
  */
@@ -201,7 +210,7 @@ export class Utf8Cutter {
         cut[this.cutLength++] = byte;
       }
       if (this.cutLength < size) return true;
-      if (decodeUtf8(cut.subarray(0, size)) === null) return false;
+      if (!validUtf8(cut.subarray(0, size))) return false;
       this.cutLength = 0;
       emit(cut.slice(0, size));
     }
@@ -213,7 +222,7 @@ export class Utf8Cutter {
     }
     if (whole > start) {
       const bytes = start === 0 && whole === end ? piece : piece.subarray(start, whole);
-      if (decodeUtf8(bytes) === null) return false;
+      if (!validUtf8(bytes)) return false;
       emit(bytes);
     }
     for (let i = whole; i < end; i++) this.cut[this.cutLength++] = piece[i];

@@ -153,6 +153,77 @@ describe("backpressure while a reader lags", () => {
   });
 });
 
+describe("a transport resumed behind the readable's back", () => {
+  it("is paused again by the next piece past the high-water mark (the adapter resumes a server's socket once its replies drain)", async () => {
+    const { client, serverSide, done } = await openPair({ receive: "stream" }, false);
+    try {
+      const message = new Promise<ReadableStream<Uint8Array>>((resolve) => {
+        receiveStreams(serverSide, ({ readable }) => resolve(readable), { highWaterMark: 64 * 1024 });
+      });
+      const writer = client.driver.startMessage("binary");
+      const piece = new Uint8Array(128 * 1024).fill(9);
+      const waitPaused = async (): Promise<boolean> => {
+        for (let turn = 0; turn < 200; turn++) {
+          if (serverSide.socket.isPaused()) return true;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return false;
+      };
+      writer?.write(piece);
+      const readable = await message;
+      expect(await waitPaused()).toBe(true);
+      // As the adapter's release() does on drain, not knowing the readable wants no more.
+      serverSide.socket.resume();
+      for (let i = 0; i < 8; i++) writer?.write(piece);
+      writer?.end();
+      expect(await waitPaused()).toBe(true);
+      let length = 0;
+      await readable.pipeTo(new WritableStream({
+        write(chunk) {
+          length += chunk.length;
+        },
+      }));
+      expect(length).toBe(9 * piece.length);
+    } finally {
+      await done();
+    }
+  });
+});
+
+describe("a reader that lags gets what arrived meanwhile joined", () => {
+  it("one chunk per read, not one per transport read: the bytes, in order, in fewer and larger chunks", async () => {
+    const { client, serverSide, done } = await openPair({ receive: "stream" }, false);
+    try {
+      const message = nextStream(serverSide);
+      const payload = new Uint8Array(4 * 1024 * 1024);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 131 + 7) & 0xff;
+      const writer = client.driver.startMessage("binary");
+      // 256 frames of 16 KiB: each arrives as a piece of its own at least.
+      for (let at = 0; at < payload.length; at += 16 * 1024) writer?.write(payload.subarray(at, at + 16 * 1024));
+      writer?.end();
+      const { readable } = await message;
+      const sizes: number[] = [];
+      const received = new Uint8Array(payload.length);
+      await readable.pipeTo(new WritableStream({
+        async write(chunk) {
+          received.set(chunk, sizes.reduce((sum, size) => sum + size, 0));
+          sizes.push(chunk.length);
+          // A slow sink (a disk): the next pieces arrive meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+      }));
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(payload.length);
+      expect(Buffer.from(received).equals(Buffer.from(payload))).toBe(true);
+      expect(sizes.length).toBeLessThan(256);
+      expect(Math.max(...sizes)).toBeGreaterThan(16 * 1024);
+      // Held bytes stay near the high-water mark (1 MiB): the transport was paused, not read on.
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024);
+    } finally {
+      await done();
+    }
+  });
+});
+
 describe("a message cut short", () => {
   it("errors the message's readable when the peer's socket goes first; what was read stays read", async () => {
     const { client, serverSide, done } = await openPair({ receive: "stream" }, false);

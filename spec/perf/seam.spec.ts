@@ -3,13 +3,14 @@
  * the core hands each primitive, that the results equal RFC 6455 §5.3's byte rule, and that Node's
  * entry installs bufferutil and uninitialised buffers with no wiring by the user.
  */
+import { isUtf8 } from "node:buffer";
 import { Driver } from "../../lib/driver";
 import { Framer } from "../../lib/hybi/framer";
 import { FrameParser } from "../../lib/hybi/parser";
 import { loadBufferUtil, nodeFastPaths } from "../../lib/node/fast-paths";
 import { concatBytes } from "../../lib/util/bytes";
 import { type FastPaths, fastPaths, useFastPaths } from "../../lib/util/fast-paths";
-import { decodeUtf8ByReplacement } from "../../lib/util/utf8";
+import { Utf8Cutter, decodeUtf8ByReplacement } from "../../lib/util/utf8";
 
 const KEY = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -97,10 +98,43 @@ describe("The seam: the core hands large payloads to the runtime's primitives", 
     expect(frame.subarray(8).map((byte, i) => byte ^ key[i & 3])).toEqual(pattern(10_000, 5));
   });
 
+  it("checks text taken in pieces with the runtime's UTF-8 checker, and decides as the pure decoder does", () => {
+    const text = new TextEncoder().encode("héllo wörld ☃ 😀 ok");
+    const inputs: Array<{ name: string; bytes: Uint8Array }> = [
+      { name: "valid, of 1-4 byte characters", bytes: text },
+      { name: "an overlong NUL (C0 80)", bytes: Uint8Array.of(0x61, 0xc0, 0x80, 0x62) },
+      { name: "a surrogate (ED A0 80)", bytes: Uint8Array.of(0x61, 0xed, 0xa0, 0x80) },
+      { name: "past U+10FFFF (F4 90 80 80)", bytes: Uint8Array.of(0xf4, 0x90, 0x80, 0x80, 0x61) },
+      { name: "a lone continuation byte", bytes: Uint8Array.of(0x61, 0x62, 0x80, 0x63) },
+      { name: "a character cut by the end (E2 98)", bytes: Uint8Array.of(0x61, 0xe2, 0x98) },
+    ];
+    /** The cutter's verdict and what it handed on, with `bytes` cut in two at `at`. */
+    const run = (bytes: Uint8Array, at: number) => {
+      const cutter = new Utf8Cutter();
+      const out: number[] = [];
+      const ok = cutter.push(bytes.subarray(0, at), (piece) => out.push(...piece))
+        && cutter.push(bytes.subarray(at), (piece) => out.push(...piece));
+      return { ok, complete: ok && cutter.complete, out };
+    };
+    for (const { name, bytes } of inputs) {
+      for (let at = 0; at <= bytes.length; at++) {
+        useFastPaths({ validUtf8: null });
+        const pure = run(bytes, at);
+        let checks = 0;
+        useFastPaths({ validUtf8: (piece) => { checks++; return isUtf8(piece); } });
+        const fast = run(bytes, at);
+        expect({ name, at, ...fast }).toEqual({ name, at, ...pure });
+        if (pure.out.length > 0) expect(checks).toBeGreaterThan(0);
+      }
+    }
+    // The verdicts themselves: only the first input is whole, valid text.
+    expect(inputs.map(({ bytes }) => run(bytes, 2).complete)).toEqual([true, false, false, false, false, false]);
+  });
+
   it("runs the pure paths once every fast path is turned off", () => {
     useFastPaths({ ...nodeFastPaths(), decodeUtf8: decodeUtf8ByReplacement });
     useFastPaths();
-    expect(fastPaths).toEqual({ unmask: null, mask: null, allocUninitialised: null, decodeUtf8: null });
+    expect(fastPaths).toEqual({ unmask: null, mask: null, allocUninitialised: null, decodeUtf8: null, validUtf8: null });
     const messages: unknown[] = [];
     const driver = Driver.fromRequest({
       method: "GET", url: "/",
@@ -126,6 +160,7 @@ describe("On Node, the package's entry installs the fast paths by itself", () =>
       expect(bufferUtil).not.toBeNull();
       expect(seam.fastPaths.unmask).toBe(bufferUtil?.unmask);
       expect(seam.fastPaths.mask).toBe(bufferUtil?.mask);
+      expect(seam.fastPaths.validUtf8).toBe(isUtf8);
       const buffer = seam.fastPaths.allocUninitialised?.(4096);
       expect(buffer).toBeInstanceOf(ArrayBuffer);
       expect(buffer?.byteLength).toBe(4096);

@@ -75,3 +75,59 @@ export async function streamExchange(connection: AdapterConnection<ClientDriver>
   driver.close("done", 4002);
   return { binary: binary && at === STREAM_BYTES, text, close: await closed };
 }
+
+export const SLOW_BYTES = 48 * 1024 * 1024;
+export const SLOW_HIGH_WATER_MARK = 64 * 1024;
+
+/**
+ * A reader that lags: the client sends a SLOW_BYTES message in 64 KiB pieces as fast as its
+ * transport takes them; the server's readable (high-water mark SLOW_HIGH_WATER_MARK) is not read
+ * until the sender has stalled (nothing more taken for 300 ms; at most 200 turns of 20 ms). With
+ * the server's reads paused, the sender stalls after the high-water mark plus what the sockets'
+ * kernel buffers hold (a few MiB on loopback); without, it sends the whole message into the
+ * server's queue. Then the server reads everything, and the bytes are compared.
+ */
+export async function slowReader(
+  server: Promise<AdapterConnection<ServerDriver>>, client: AdapterConnection<ClientDriver>,
+): Promise<{ sentBeforeReading: number; bytes: boolean; close: number }> {
+  const serverSide = await server;
+  serverSide.driver.on("connect", () => serverSide.driver.start());
+  const incoming = new Promise<ReadableStream<Uint8Array>>((resolve) => {
+    receiveStreams(serverSide, ({ readable }) => resolve(readable), { highWaterMark: SLOW_HIGH_WATER_MARK });
+  });
+  const closed = new Promise<number>((resolve) => client.driver.on("close", ({ code }) => resolve(code)));
+  await new Promise((resolve) => client.driver.on("open", resolve));
+  let sent = 0;
+  const sending = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= SLOW_BYTES) return controller.close();
+      const piece = pieceOf(sent, Math.min(65536, SLOW_BYTES - sent));
+      sent += piece.length;
+      controller.enqueue(piece);
+    },
+  }, { highWaterMark: 0 }).pipeTo(sendStream(client, "binary"));
+  const readable = await incoming;
+  let last = -1;
+  for (let turn = 0, still = 0; turn < 200 && still < 15 && sent < SLOW_BYTES; turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    still = sent === last ? still + 1 : 0;
+    last = sent;
+  }
+  const sentBeforeReading = sent;
+  let at = 0, bytes = true;
+  await readable.pipeTo(new WritableStream({
+    write(chunk) {
+      for (let i = 0; i < chunk.length && bytes; i++) bytes = chunk[i] === (((at + i) * 131 + 7) & 0xff);
+      at += chunk.length;
+    },
+  }));
+  await sending;
+  client.driver.close("done", 4003);
+  return { sentBeforeReading, bytes: bytes && at === SLOW_BYTES, close: await closed };
+}
+
+function pieceOf(offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = ((offset + i) * 131 + 7) & 0xff;
+  return out;
+}
