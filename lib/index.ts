@@ -14,6 +14,7 @@ export type {
 export type { ClientOptions, DriverIO, DriverOptions, ReceiveMode, RequestLike, ServerOptions } from "./options.js";
 export type { HeaderMap, HeadersInput, HeaderRecord } from "./http/headers.js";
 export type { OriginPolicy } from "./http/origin.js";
+export type { RejectOptions } from "./http/rejection.js";
 export type { ByteSource } from "./util/bytes.js";
 export { HandshakeError, ProtocolError } from "./errors.js";
 export { CloseCode, isValidCloseCode } from "./hybi/close.js";

@@ -5,6 +5,7 @@
  * Map), so handlers added at any time see every event.
  */
 import { type DriverHandlers, FAIL_CONNECTION, type ReadyState, closeTransport, emitEvent, emitOnce, failConnection } from "./base.js";
+import type { RejectOptions } from "./http/rejection.js";
 import { HandshakeError, type ProtocolError } from "./errors.js";
 import type { DriverEventHandler, DriverEventType, DriverEvents } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
@@ -120,6 +121,11 @@ export class HttpServerDriver implements ServerDriver {
     const reading = this.delegate ? null : this.reading();
     if (reading !== null) reading.startCalled = true;
     return this.forward((driver) => driver.start());
+  }
+
+  reject(status: number, options?: RejectOptions): boolean {
+    // Before the request is read there is nothing to answer yet; a malformed one is refused by the reader.
+    return this.delegate ? this.delegate.reject(status, options) : false;
   }
 
   text(message: string): boolean {

@@ -2,6 +2,7 @@
  * The public shape of a driver, whichever protocol version it speaks.
  */
 import type { ReadyState } from "./base.js";
+import type { RejectOptions } from "./http/rejection.js";
 import type { DriverEventHandler, DriverEventType } from "./events.js";
 import type { Extension } from "./extensions/extension.js";
 import type { HeaderMap } from "./http/headers.js";
@@ -91,6 +92,16 @@ export interface HttpRequest {
 export interface ServerDriver extends Driver {
   /** The request, once read (`connect` has fired). */
   readonly request: HttpRequest | undefined;
+  /**
+   * Refuses the opening handshake with an HTTP error status of the application's choosing, in
+   * place of `start()`: an authentication that failed (401), a rate limit (429). Writes the status,
+   * the headers added with `setHeader` and `options.headers`, `Connection: close` and the body (the
+   * reason phrase by default); over HTTP/2, the status and headers as the stream's response. Then
+   * emits `close` (1008, "Refused with 401 Unauthorized"), no `error`. Returns false if the
+   * handshake was answered already or the request is not read yet. A status outside 400-599 throws
+   * a `RangeError`, an unsafe header a `TypeError`, before anything is written.
+   */
+  reject(status: number, options?: RejectOptions): boolean;
 }
 
 export interface ClientDriver extends Driver {

@@ -5,6 +5,7 @@
  * and a `close` event carries the code and reason given to `close()` (1000 and "" by default).
  */
 import { BaseDriver, CLOSED, CONNECTING, type DriverHandlers, OPEN, type QueuedSend } from "../base.js";
+import { type RejectOptions, checkRejection, rejectionResponse } from "../http/rejection.js";
 import { HandshakeError, ProtocolError } from "../errors.js";
 import { checkOrigin } from "../http/origin.js";
 import { CloseCode } from "../hybi/close.js";
@@ -212,6 +213,19 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
   private writeClosingFrame(): boolean {
     this.io.write(CLOSING_FRAME);
     return this.readyState !== CLOSED;
+  }
+
+  /** Refuses the handshake with the application's own status (`ServerDriver.reject`), as the hybi driver does. */
+  reject(status: number, options: RejectOptions = {}): boolean {
+    if (this.started || this.readyState !== CONNECTING) return false;
+    const rejection = checkRejection(status, options, this.customHeaders);
+    this.started = true;
+    this.io.write(rejectionResponse(rejection));
+    // A transport that failed on that write has ended the connection, and emitted `close`, already.
+    if ((this.readyState as number) === CLOSED) return true;
+    this.finish();
+    this.emit("close", { code: CloseCode.POLICY_VIOLATION, reason: `Refused with ${status} ${rejection.reason}` });
+    return true;
   }
 
   /** Writes the error response, then emits `error` and `close` (1002), as the hybi driver does. */

@@ -5,6 +5,7 @@
  * never speaks HTTP/2 itself, the embedder's HTTP/2 stack (Node's `node:http2`) does.
  */
 import { CLOSED, CONNECTING, type DriverHandlers } from "../base.js";
+import { type Rejection, rejectionHeaderList } from "../http/rejection.js";
 import { HandshakeError } from "../errors.js";
 import type { HeaderMap } from "../http/headers.js";
 import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
@@ -59,6 +60,11 @@ export class Http2HybiServerDriver extends HybiServerDriver {
 
   protected override writeAcceptance(extensions: string): void {
     (this.io as Http2ServerIO).respond(http2Acceptance(this.protocol, extensions, this.customHeaders));
+  }
+
+  protected override writeRejection(rejection: Rejection): void {
+    (this.io as Http2ServerIO).respond(rejectionHeaderList(rejection));
+    if (this.readyState !== CLOSED && rejection.body.length > 0) this.io.write(rejection.body);
   }
 
   protected override writeRefusal(error: HandshakeError): void {

@@ -8,6 +8,7 @@ import { type DriverIO, MAX_EARLY_BYTES, type ServerOptions } from "../options.j
 import { ByteAccumulator } from "../util/accumulator.js";
 import { CloseCode } from "./close.js";
 import { checkOrigin } from "../http/origin.js";
+import { type RejectOptions, type Rejection, checkRejection, rejectionResponse } from "../http/rejection.js";
 import { HybiDriver } from "./driver.js";
 import {
   type ParsedRequest, checkHybiRequest, errorResponse, hybiResponse, respondToExtensions, selectProtocol,
@@ -73,6 +74,25 @@ export class HybiServerDriver extends HybiDriver {
     const early = this.opening?.early ?? null;
     this.open(early === null ? undefined : early.take());
     return true;
+  }
+
+  /** Refuses the handshake with the application's own status (`ServerDriver.reject`). */
+  reject(status: number, options: RejectOptions = {}): boolean {
+    if (this.started || this.readyState !== CONNECTING) return false;
+    const rejection = checkRejection(status, options, this.customHeaders);
+    this.started = true;
+    this.writeRejection(rejection);
+    // A transport that failed on that write has ended the connection, and emitted `close`, already.
+    if ((this.readyState as number) === CLOSED) return true;
+    this.readyState = CLOSED;
+    this.dropQueue();
+    this.emit("close", { code: CloseCode.POLICY_VIOLATION, reason: `Refused with ${status} ${rejection.reason}` });
+    return true;
+  }
+
+  /** Writes the application's refusal: an HTTP/1.1 response. */
+  protected writeRejection(rejection: Rejection): void {
+    this.io.write(rejectionResponse(rejection));
   }
 
   /** Checks the request (RFC 6455 §4.2.1); throws a `HandshakeError` with the status to answer. */
