@@ -20,6 +20,7 @@
 import type { MessageStartEvent } from "../events.js";
 import type { Driver as DriverInterface, MessageWriter } from "../types.js";
 import type { AdapterConnection } from "./connection.js";
+import { holdReads } from "./timeouts.js";
 
 export type { AdapterConnection } from "./connection.js";
 
@@ -81,11 +82,13 @@ export function receiveStreams<D extends DriverInterface>(
   const pause = (): void => {
     if (flow === null) return;
     paused = true;
+    holdReads(connection, true);
     flow.pause();
   };
   const resume = (): void => {
     if (!paused || flow === null) return;
     paused = false;
+    holdReads(connection, false);
     flow.resume();
   };
 

@@ -183,6 +183,20 @@ export interface Watched {
 }
 
 /**
+ * Connections whose reads the application holds paused for a slow reader (`wsdriver/streams`):
+ * nothing from the peer can be seen meanwhile, its pong included, so the silence is ours and their
+ * idle time does not count. A weak set, looked at only when a connection has been idle a period:
+ * no field on every connection, and nothing kept once one is gone.
+ */
+const heldReads = new WeakSet<object>();
+
+/** Marks `connection`'s reads as held for a reader (`held`), or released. */
+export function holdReads(connection: object, held: boolean): void {
+  if (held) heldReads.add(connection);
+  else heldReads.delete(connection);
+}
+
+/**
  * Milliseconds since the sweep's origin, as of the last sweep (or `watch`): what adapters store in
  * `seen` when bytes arrive. Kept small, so it stays a small integer and a store allocates nothing.
  */
@@ -328,6 +342,12 @@ function check1(member: Watched, now: number): void {
   }
   const idle = limits.idleTimeout;
   if (idle === 0) return;
+  if (heldReads.has(member)) {
+    // Reads are paused for a reader: idle time counts again from when they resume.
+    member.stage = STAGE_OPEN;
+    member.seen = now;
+    return;
+  }
   if (member.stage === STAGE_PINGED) {
     // A byte stored after the ping holds the clock of the ping's sweep or later.
     if (member.seen < member.since) {

@@ -153,6 +153,48 @@ describe("backpressure while a reader lags", () => {
   });
 });
 
+describe("idleTimeout while a reader holds the transport paused", () => {
+  it("does not count: a reader that stalls for six idle periods still gets the whole message, and the connection stays open", async () => {
+    const accepted: Array<Connection<ServerDriver>> = [];
+    const server = createServer((socket: Socket) => {
+      const connection = acceptSocket(socket, { receive: "stream", idleTimeout: 150 });
+      connection.driver.on("connect", () => connection.driver.start());
+      accepted.push(connection);
+    });
+    const port = await listen(server);
+    const client = connect(`ws://127.0.0.1:${port}/`);
+    try {
+      await new Promise((resolve, reject) => {
+        client.driver.on("open", resolve);
+        client.driver.on("close", reject);
+      });
+      const serverSide = accepted[0];
+      const closes: number[] = [];
+      serverSide.driver.on("close", ({ code }) => closes.push(code));
+      const message = new Promise<ReadableStream<Uint8Array>>((resolve) => {
+        receiveStreams(serverSide, ({ readable }) => resolve(readable), { highWaterMark: 64 * 1024 });
+      });
+      const payload = new Uint8Array(4 * 1024 * 1024).fill(9);
+      const writer = client.driver.startMessage("binary");
+      for (let at = 0; at < payload.length; at += 128 * 1024) writer?.write(payload.subarray(at, at + 128 * 1024));
+      writer?.end();
+      const readable = await message;
+      // The reader stalls for 900 ms, six times idleTimeout, with the socket paused for it.
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      expect(serverSide.socket.isPaused()).toBe(true);
+      let length = 0;
+      await readable.pipeTo(new WritableStream({ write(chunk) { length += chunk.length; } }));
+      expect(length).toBe(payload.length);
+      expect(closes).toEqual([]);
+      expect(serverSide.driver.readyState).toBe(1);
+    } finally {
+      client.socket.destroy();
+      for (const { socket } of accepted) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe("a transport resumed behind the readable's back", () => {
   it("is paused again by the next piece past the high-water mark (the adapter resumes a server's socket once its replies drain)", async () => {
     const { client, serverSide, done } = await openPair({ receive: "stream" }, false);
