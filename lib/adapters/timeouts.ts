@@ -99,11 +99,14 @@ export class TimeoutError extends Error {
   /** Its value in milliseconds. */
   readonly timeout: number;
 
-  constructor(option: TimeoutOption, timeout: number) {
+  /** `pinged`: for `idleTimeout`, whether a ping went (false on the drafts, which have none). */
+  constructor(option: TimeoutOption, timeout: number, pinged = true) {
     super(option === "handshakeTimeout"
       ? `The opening handshake did not complete within ${timeout} ms (handshakeTimeout)`
       : option === "idleTimeout"
-        ? `Nothing received for ${timeout} ms, nor within ${timeout} ms of a ping (idleTimeout)`
+        ? pinged
+          ? `Nothing received for ${timeout} ms, nor within ${timeout} ms of a ping (idleTimeout)`
+          : `Nothing received for ${timeout} ms, nor within ${timeout} ms more (idleTimeout; this protocol version has no ping)`
         : `The peer did not close the connection within ${timeout} ms of our close (closeTimeout)`);
     this.name = "TimeoutError";
     this.option = option;
@@ -189,6 +192,8 @@ export interface Watched {
  * no field on every connection, and nothing kept once one is gone.
  */
 const heldReads = new WeakSet<object>();
+/** Connections whose last idle period found no ping to send (the drafts), for the error's message. */
+const unpinged = new WeakSet<object>();
 
 /** Marks `connection`'s reads as held for a reader (`held`), or released. */
 export function holdReads(connection: object, held: boolean): void {
@@ -353,7 +358,7 @@ function check1(member: Watched, now: number): void {
     if (member.seen < member.since) {
       if (now - member.since >= idle) {
         unwatch(member);
-        member.expire(new TimeoutError("idleTimeout", idle));
+        member.expire(new TimeoutError("idleTimeout", idle, !unpinged.has(member)));
       }
       return;
     }
@@ -364,6 +369,6 @@ function check1(member: Watched, now: number): void {
   if (now - member.seen >= idle + period) {
     member.stage = STAGE_PINGED;
     member.since = now;
-    member.ping();
+    if (!member.ping()) unpinged.add(member);
   }
 }

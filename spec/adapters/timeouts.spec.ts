@@ -7,7 +7,7 @@
  * of 100-150 ms. (Deno and Bun run the same peers against their adapters in timeouts-runtimes.spec.ts.)
  */
 import { createServer as createHttpServer } from "node:http";
-import { type AddressInfo, type Socket, createServer } from "node:net";
+import { type AddressInfo, type Socket, connect as connectNet, createServer } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { acceptSocket, acceptUpgrade, connect, type NodeServerOptions, TimeoutError } from "../../lib/adapters/node";
 import { connectThroughProxy } from "../../lib/adapters/node-proxy";
@@ -241,6 +241,34 @@ describe("connect() with handshakeTimeout 150, idleTimeout 100, closeTimeout 150
     expect(result).toMatchObject({ code: 1006, error: { option: "handshakeTimeout" } });
     expect(result.ms).toBeLessThan(LIMITS.handshakeTimeout + SLACK);
     await proxy.stop();
+  });
+});
+
+describe("idleTimeout on the drafts, which have no ping", () => {
+  it("drops a silent draft-75 peer after twice idleTimeout, and says no ping went", async () => {
+    const errors: string[] = [];
+    const server = createServer((socket: Socket) => {
+      const connection = acceptSocket(socket, { allowDrafts: true, idleTimeout: 100 });
+      connection.driver.on("connect", () => connection.driver.start());
+      connection.on("error", (error) => errors.push(error.message));
+    });
+    const port = await listen(server);
+    try {
+      const socket = await new Promise<Socket>((resolve, reject) => {
+        const client = connectNet(port, "127.0.0.1", () => resolve(client));
+        client.once("error", reject);
+      });
+      socket.write("GET /demo HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\n\r\n");
+      const received: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => received.push(chunk));
+      const started = Date.now();
+      await new Promise((resolve) => socket.once("close", resolve));
+      expect(Buffer.concat(received).toString("latin1")).toMatch(/^HTTP\/1\.1 101 Web Socket Protocol Handshake\r\n/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 100 - 5);
+      expect(errors).toEqual(["Nothing received for 100 ms, nor within 100 ms more (idleTimeout; this protocol version has no ping)"]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
