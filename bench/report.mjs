@@ -219,7 +219,8 @@ export function renderMarkdown(results) {
     out.push("the sans-I/O design leaves to the embedder; like ws, it gives every socket the same listener functions rather");
     out.push("than closures of its own (`bench/server.mjs`). The second is the shipped Node adapter as it is, which does the");
     out.push("same for its users (it corks the socket around each `parse` and until the end of a tick for other writes);");
-    out.push("ws writes each frame as it goes.", "");
+    out.push("ws writes each frame as it goes. Our servers take text as its checked UTF-8 bytes (`textData: \"bytes\"`) and");
+    out.push("send it back with `text(bytes)`, as ws hands its users text as a `Buffer` and sends it back unencoded.", "");
     const bytes = (value) => (value ? `${value.toFixed(0)} B` : "–");
     const loads = Object.keys(net.echo ?? {});
     if (loads.length > 0) {
@@ -307,7 +308,9 @@ export function renderMarkdown(results) {
     out.push("## Deno and Bun", "");
     out.push("The same load generator (Node, `bench/load.mjs`) against ours through the runtime's adapter and against the");
     out.push("server that runtime's users already have, each in a child process of that runtime (`bench/runtimes/`), with");
-    out.push("the same echo loads as above. Messages per second, and ours ÷ theirs:", "");
+    out.push("the same echo loads as above. Ours takes text as bytes (`textData: \"bytes\"`, echoed with `text(bytes)`);");
+    out.push("Deno's and Bun's servers do what their users do (Deno's hands a string in and takes it back). Messages per");
+    out.push("second, and ours ÷ theirs:", "");
     for (const [runtime, figures] of Object.entries(results.runtimes)) {
       const info = RUNTIME_LABELS[runtime];
       out.push(`### ${info.title} ${figures.version}`, "");

@@ -18,11 +18,17 @@ const kind = process.argv[2];
 const DEFLATE = process.env.BENCH_DEFLATE || null;
 const NO_CONTEXT = { serverNoContextTakeover: true, clientNoContextTakeover: true };
 
-/** Echoes every message back as it came (text as text, binary as binary). */
+/**
+ * Our drivers' options: text as its checked UTF-8 bytes (`textData: "bytes"`), as ws hands text to
+ * its users, so an echo sends the bytes it got without a decode and an encode.
+ */
+const OPTIONS = { textData: "bytes" };
+
+/** Echoes every message back as it came (text as text, binary as binary), bytes as they came. */
 function echoMessages(driver) {
-  driver.on("message", ({ data }) => {
-    if (typeof data === "string") driver.text(data);
-    else driver.binary(data);
+  driver.on("message", ({ data, binary }) => {
+    if (binary) driver.binary(data);
+    else driver.text(data);
   });
 }
 
@@ -63,12 +69,12 @@ function oursServer() {
   const { Driver } = ours;
   return createServer((socket) => {
     socket.setNoDelay(true);
-    const driver = Driver.server(socket);
+    const driver = Driver.server(socket, OPTIONS);
     socket[DRIVER] = driver;
     driver.on("connect", () => { if (Driver.isWebSocket(driver.request)) driver.start(); });
-    driver.on("message", ({ data }) => {
-      if (typeof data === "string") driver.text(data);
-      else driver.binary(data);
+    driver.on("message", ({ data, binary }) => {
+      if (binary) driver.binary(data);
+      else driver.text(data);
     });
     socket.on("data", onSocketData);
     socket.on("close", onSocketClose);
@@ -84,7 +90,7 @@ function oursServer() {
 function oursNodeAdapterServer() {
   const server = createHttpServer((_request, response) => response.writeHead(426).end());
   server.on("upgrade", (request, socket, head) => {
-    const { driver } = nodeAdapter.acceptUpgrade(request, socket, head);
+    const { driver } = nodeAdapter.acceptUpgrade(request, socket, head, OPTIONS);
     if (DEFLATE !== null) driver.addExtension(ours.deflate(DEFLATE === "nocontext" ? NO_CONTEXT : {}));
     echoMessages(driver);
   });
@@ -102,7 +108,7 @@ const HTTP2_WINDOW = 16 * 1024 * 1024;
 function oursHttp2Server() {
   const server = createHttp2Server({ settings: { enableConnectProtocol: true } });
   server.on("session", (session) => session.setLocalWindowSize(HTTP2_WINDOW));
-  server.on("stream", (stream, headers) => echoMessages(nodeAdapter.acceptStream(stream, headers).driver));
+  server.on("stream", (stream, headers) => echoMessages(nodeAdapter.acceptStream(stream, headers, OPTIONS).driver));
   return server;
 }
 

@@ -8,9 +8,15 @@ export type ConnectEvent = Record<string, never>;
 /** `open`: the opening handshake is complete; messages can flow. */
 export type OpenEvent = Record<string, never>;
 
-/** `message`: a complete message. Text arrives as a `string`, binary as a `Uint8Array`. */
+/**
+ * `message`: a complete message. Text arrives as a `string`, binary as a `Uint8Array`; with the
+ * `textData: "bytes"` option, text arrives as its UTF-8 bytes (checked valid, not decoded) and
+ * `binary` tells the two apart.
+ */
 export interface MessageEvent {
   data: string | Uint8Array;
+  /** Set with `textData: "bytes"`: true for a binary message, false for text. */
+  binary?: boolean;
 }
 
 /**

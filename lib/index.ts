@@ -11,7 +11,7 @@ export type {
   CloseEvent, ConnectEvent, DriverEventHandler, DriverEventType, DriverEvents, MessageDataEvent, MessageEndEvent, MessageEvent,
   MessageStartEvent, OpenEvent, PingEvent, PongEvent,
 } from "./events.js";
-export type { ClientOptions, DriverIO, DriverOptions, ReceiveMode, RequestLike, ServerOptions } from "./options.js";
+export type { ClientOptions, DriverIO, DriverOptions, ReceiveMode, RequestLike, ServerOptions, TextDataMode } from "./options.js";
 export type { HeaderMap, HeadersInput, HeaderRecord } from "./http/headers.js";
 export type { OriginPolicy } from "./http/origin.js";
 export type { RejectOptions } from "./http/rejection.js";

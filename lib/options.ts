@@ -24,6 +24,15 @@ export interface DriverOptions {
    */
   receive?: ReceiveMode;
   /**
+   * What a whole text message's `data` is. `"string"` (the default): the decoded text.
+   * `"bytes"`: its UTF-8 bytes, checked valid as they arrive (RFC 6455 §8.1; the connection fails
+   * with 1007 otherwise) but never decoded, as ws hands text to its users; the `message` event's
+   * `binary` then tells text from binary. Decode with a `TextDecoder` when a string is needed, or
+   * hand the bytes to `text()` to send them on without an encode. A view of the bytes `parse` was
+   * handed, like a binary message's. The drafts (`allowDrafts`) deliver their text so too.
+   */
+  textData?: TextDataMode;
+  /**
    * Largest incoming message received in pieces (`receive: "stream"` or `"choose"`), in bytes, all
    * fragments together, before and after decoding. Memory stays bounded whatever it is, so the
    * default is no limit (`Infinity`). A value that is not a non-negative number is a `RangeError`.
@@ -106,6 +115,16 @@ export function resolveMaxStreamLength(options: DriverOptions): number {
   const value = options.maxStreamLength ?? Infinity;
   if (!(value >= 0)) throw new RangeError(`maxStreamLength must be a non-negative number, got ${value}`);
   return value;
+}
+
+/** See `DriverOptions.textData`. */
+export type TextDataMode = "string" | "bytes";
+
+/** `textData`, checked: true for `"bytes"`. */
+export function resolveTextBytes(options: DriverOptions): boolean {
+  const mode = options.textData ?? "string";
+  if (mode !== "string" && mode !== "bytes") throw new RangeError(`textData must be "string" or "bytes", got ${String(mode)}`);
+  return mode === "bytes";
 }
 
 /** `receive`, checked. */

@@ -16,10 +16,11 @@ import { checkOriginOptions } from "./http/origin.js";
 import { CloseCode } from "./hybi/close.js";
 import { errorResponse } from "./hybi/handshake-server.js";
 import mitt from "mitt";
-import { type DriverIO, type ServerOptions, resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "./options.js";
+import { type DriverIO, type ServerOptions, resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode, resolveTextBytes } from "./options.js";
 import type { PreparedMessage } from "./prepared.js";
 import type { HttpRequest, MessageWriter, Payload, ServerDriver } from "./types.js";
 import { type ByteSource, toBytes, utf8Encode } from "./util/bytes.js";
+import { utf8Bytes } from "./util/utf8.js";
 
 export type ServerDriverFactory = (
   request: HttpRequest, io: DriverIO, options: ServerOptions, handlers: DriverHandlers,
@@ -62,6 +63,7 @@ export class HttpServerDriver implements ServerDriver {
     checkOriginOptions(options);
     resolveMaxStreamLength(options);
     resolveReceiveMode(options);
+    resolveTextBytes(options);
     const reader = new HeadReader<RequestHead>("request", options.maxHeaderSize);
     this.before = { io, options, createDriver, reader, handlers: new Map(), pending: null };
   }
@@ -128,9 +130,11 @@ export class HttpServerDriver implements ServerDriver {
     return this.delegate ? this.delegate.reject(status, options) : false;
   }
 
-  text(message: string): boolean {
+  text(message: string | ByteSource): boolean {
     if (this.delegate) return this.delegate.text(message);
-    return this.forward((driver) => driver.text(message));
+    // Bytes are checked now: replayed later, a TypeError would come out of `parse`.
+    const data = typeof message === "string" ? message : utf8Bytes(message);
+    return this.forward((driver) => driver.text(data));
   }
 
   binary(message: ByteSource): boolean {

@@ -26,8 +26,13 @@ export interface Driver {
   parse(chunk: ByteSource): void;
   /** Sends the opening handshake (client) or answers it (server). */
   start(): boolean;
-  /** Sends a text message; queued until open. False once closing. */
-  text(message: string): boolean;
+  /**
+   * Sends a text message; queued until open. False once closing. The text is a string, or its
+   * UTF-8 bytes (a `message` event's `data` with `textData: "bytes"`, say), sent as they are
+   * without an encode: they must be valid UTF-8, else a `TypeError`. Bytes are written as they
+   * are where the transport allows (no copy): do not change them afterwards.
+   */
+  text(message: string | ByteSource): boolean;
   /** Sends a binary message; queued until open. False once closing, or where the protocol has none. */
   binary(message: ByteSource): boolean;
   /**

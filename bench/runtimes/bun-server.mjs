@@ -1,7 +1,8 @@
 // A WebSocket echo server on Bun for npm run bench, started by bench/runtimes.mjs with its kind:
 // "wsdriver" (wsdriver/bun's serverHandlers on Bun.listen, as shipped) or "native" (Bun.serve's
 // own websocket, uWebSockets in C++). Prints `listening <port>`, then echoes every message as it
-// came (text as text, binary as binary) until killed.
+// came (text as text, binary as binary) until killed. Ours takes text as bytes (`textData:
+// "bytes"`); Bun.serve's handler does what its users do.
 import { serverHandlers } from "../../dist/esm/adapters/bun.js";
 
 const kind = process.argv[2];
@@ -10,11 +11,12 @@ if (kind === "wsdriver") {
   const listener = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
-    socket: serverHandlers({}, ({ driver }) => {
+    // Text as its checked UTF-8 bytes, echoed without a decode and an encode.
+    socket: serverHandlers({ textData: "bytes" }, ({ driver }) => {
       driver.on("connect", () => driver.start());
-      driver.on("message", ({ data }) => {
-        if (typeof data === "string") driver.text(data);
-        else driver.binary(data);
+      driver.on("message", ({ data, binary }) => {
+        if (binary) driver.binary(data);
+        else driver.text(data);
       });
     }),
   });

@@ -15,6 +15,7 @@ import type { PreparedMessage } from "../prepared.js";
 import type { HttpRequest, ServerDriver } from "../types.js";
 import { type ByteSource, concatBytes, latin1Encode, toBytes, utf8Encode } from "../util/bytes.js";
 import { type DraftVersion, checkDraftRequest, draftResponse, locationOf } from "./handshake.js";
+import { utf8Bytes } from "../util/utf8.js";
 import { type DraftFrameSink, DraftParser } from "./parser.js";
 
 /** draft-hixie-76 §1.4: the closing frame, a 0xFF type byte and a zero length. */
@@ -111,20 +112,24 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
     }
   }
 
-  /** Sends a text frame, 0x00, the UTF-8 bytes, 0xFF (draft-hixie-76 §5.3); queued until open. */
-  text(message: string): boolean {
-    if (this.readyState !== OPEN) return this.queueSend(TEXT_FRAME, message);
-    this.sendText(message);
+  /**
+   * Sends a text frame, 0x00, the UTF-8 bytes, 0xFF (draft-hixie-76 §5.3); queued until open. A
+   * string, or UTF-8 bytes (a `TypeError` if they are not valid).
+   */
+  text(message: string | ByteSource): boolean {
+    const text = typeof message === "string" ? message : utf8Bytes(message);
+    if (this.readyState !== OPEN) return this.queueSend(TEXT_FRAME, text);
+    this.sendText(text);
     return true;
   }
 
   /** A send queued while connecting: the drafts queue text only. */
   protected sendQueued(send: QueuedSend): void {
-    this.sendText(send.data as string);
+    this.sendText(send.data);
   }
 
-  private sendText(message: string): void {
-    const data = utf8Encode(message);
+  private sendText(message: string | Uint8Array): void {
+    const data = typeof message === "string" ? utf8Encode(message) : message;
     const frame = new Uint8Array(data.length + 2);
     frame.set(data, 1);
     frame[frame.length - 1] = 0xff;
@@ -183,7 +188,8 @@ export abstract class DraftDriver extends BaseDriver implements ServerDriver, Dr
   // --- DraftFrameSink ------------------------------------------------------------------------
 
   onText(text: string): void {
-    this.emit("message", { data: text });
+    // `textData: "bytes"` is kept here too, so one handler serves every version.
+    this.emit("message", this.options.textData === "bytes" ? { data: utf8Encode(text), binary: false } : { data: text });
   }
 
   /** draft-hixie-76 §5.3: answer the peer's closing frame with ours, then the connection is closed. */

@@ -8,13 +8,13 @@ import { ProtocolError } from "../errors.js";
 import type { Extension, ExtensionContext } from "../extensions/extension.js";
 import { ExtensionNegotiator, type ExtensionPipeline } from "../extensions/pipeline.js";
 import type { DriverIO, DriverOptions } from "../options.js";
-import { resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode } from "../options.js";
+import { resolveMaxLength, resolveMaxStreamLength, resolveReceiveMode, resolveTextBytes } from "../options.js";
 import type { PreparedMessage } from "../prepared.js";
 import type { MessageWriter, Payload } from "../types.js";
 import { type ByteSource, EMPTY, concatBytes, latin1Decode, toBytes, utf8Encode } from "../util/bytes.js";
-import { decodeUtf8 } from "../util/utf8.js";
+import { decodeUtf8, utf8Bytes } from "../util/utf8.js";
 import {
-  type AssemblerLimits, MessageAssembler, type MessageSink, STOP, TAKE_IN_PIECES, TAKE_WHOLE, deliverMessage,
+  type AssemblerLimits, MessageAssembler, type MessageSink, STOP, TAKE_IN_PIECES, TAKE_WHOLE, deliverMessage, wholeMessages,
 } from "./assembler.js";
 import { CloseCode, isValidCloseCode } from "./close.js";
 import { Framer } from "./framer.js";
@@ -32,10 +32,11 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   /** The largest incoming message, all its fragments together. */
   protected readonly maxLength: number;
   /**
-   * How messages may be received in pieces (`receive: "stream"` or `"choose"`), shared by the
-   * connection's assemblers; null for whole messages only (the default), which the parser limits.
+   * How messages are received, shared by the connection's assemblers: in pieces (`receive:
+   * "stream"` or `"choose"`: `announce` is set), or whole only (the default, which the parser
+   * limits: one of two shared objects, text as strings or as bytes).
    */
-  private readonly receiving: AssemblerLimits | null;
+  private readonly receiving: AssemblerLimits;
   /** The message being sent in pieces (`startMessage`), if one is. */
   private outgoing: OutgoingMessage | null = null;
   /**
@@ -61,7 +62,9 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     this.maxLength = resolveMaxLength(options);
     const mode = resolveReceiveMode(options);
     const maxStreamLength = resolveMaxStreamLength(options);
-    this.receiving = mode === "whole" ? null : {
+    const textBytes = resolveTextBytes(options);
+    this.receiving = mode === "whole" ? wholeMessages(textBytes) : {
+      textBytes,
       announce: true,
       choose: mode === "choose",
       // "choose": the parser checks the larger limit, and the assembler `maxLength` for whole messages.
@@ -73,7 +76,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   /** The limit the frame parser checks: the largest message that may arrive, whole or in pieces. */
   private get parserLimit(): number {
     const receiving = this.receiving;
-    if (receiving === null) return this.maxLength;
+    if (!receiving.announce) return this.maxLength;
     return receiving.choose ? Math.max(this.maxLength, receiving.maxStreamLength) : receiving.maxStreamLength;
   }
 
@@ -83,7 +86,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     if (parser === null) {
       // RFC 6455 §5.1: a client masks its frames, a server does not; each refuses the other kind.
       parser = this.parserOrNull = new FrameParser(this, {
-        expectMasked: !this.isClient, maxLength: this.parserLimit, gatherBinary: this.receiving === null,
+        expectMasked: !this.isClient, maxLength: this.parserLimit, gatherBinary: !this.receiving.announce,
       });
       if (this.extensions !== null) parser.allowedRsv = this.extensions.rsv;
     }
@@ -112,7 +115,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   /** Reassembles the data frames that arrive into messages. */
   protected get assembler(): MessageAssembler {
-    return (this.assemblerOrNull ??= new MessageAssembler(this, this.receiving ?? undefined));
+    return (this.assemblerOrNull ??= new MessageAssembler(this, this.receiving));
   }
 
   /** Builds the frames this end sends (masked on a client, RFC 6455 §5.3). */
@@ -144,10 +147,11 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     else this.parseOpen(bytes);
   }
 
-  text(message: string): boolean {
-    if (this.readyState !== OPEN) return this.queueSend(Opcode.TEXT, message);
-    if (this.outgoing !== null) return this.holdSend(Opcode.TEXT, message);
-    this.sendText(message);
+  text(message: string | ByteSource): boolean {
+    const data = typeof message === "string" ? message : utf8Bytes(message);
+    if (this.readyState !== OPEN) return this.queueSend(Opcode.TEXT, data);
+    if (this.outgoing !== null) return this.holdSend(Opcode.TEXT, data);
+    this.sendText(data);
     return true;
   }
 
@@ -216,7 +220,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
       }
       const { opcode, data } = held[i];
       if (typeof data === "object" && !(data instanceof Uint8Array)) this.sendPrepared(data);
-      else if (opcode === Opcode.TEXT) this.sendText(data as string);
+      else if (opcode === Opcode.TEXT) this.sendText(data as string | Uint8Array);
       else this.sendBinary(data as Uint8Array);
     }
   }
@@ -267,9 +271,16 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
     return true;
   }
 
-  private sendText(message: string): void {
-    if (this.extensions === null) this.framer.text(Opcode.TEXT, message);
-    else this.sendEncoded(Opcode.TEXT, utf8Encode(message));
+  /** A text message as a string, or as UTF-8 bytes already checked (`text(bytes)`): no encode. */
+  private sendText(message: string | Uint8Array): void {
+    if (typeof message !== "string") {
+      if (this.extensions === null) this.framer.frame(Opcode.TEXT, message);
+      else this.sendEncoded(Opcode.TEXT, message);
+    } else if (this.extensions === null) {
+      this.framer.text(Opcode.TEXT, message);
+    } else {
+      this.sendEncoded(Opcode.TEXT, utf8Encode(message));
+    }
   }
 
   private sendBinary(bytes: Uint8Array): void {
@@ -280,7 +291,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   /** A send queued while connecting: its `type` is the frame's opcode. */
   protected sendQueued(send: QueuedSend): void {
     switch (send.type) {
-      case Opcode.TEXT: this.sendText(send.data as string); break;
+      case Opcode.TEXT: this.sendText(send.data); break;
       case Opcode.BINARY: this.sendBinary(send.data as Uint8Array); break;
       case Opcode.PING: this.sendPing(send.data as Uint8Array, send.onPong); break;
       default: this.framer.frame(Opcode.PONG, send.data as Uint8Array);
@@ -417,19 +428,20 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
 
   onData(piece: Uint8Array, opcode: number, fin: boolean, rsv: number, frameEnd: boolean): void {
     const assembler = this.assemblerOrNull;
-    if (assembler === null && fin && frameEnd && rsv === 0 && this.receiving === null) {
+    const receiving = this.receiving;
+    if (assembler === null && fin && frameEnd && rsv === 0 && !receiving.announce) {
       // A whole message in one piece, not compressed, with no assembler made yet (so none in
       // progress): nothing to reassemble, so it is delivered here as the assembler would, and a
       // connection that only ever receives such messages never makes one (72 bytes per idle
       // connection after traffic; bench/heap.mjs "after a message each way" 968 -> 892 B).
-      deliverMessage(this, piece, opcode);
+      deliverMessage(this, piece, opcode, receiving.textBytes);
       return;
     }
     (assembler ?? this.assembler).push(piece, opcode, fin, rsv, frameEnd);
   }
 
-  onMessage(data: string | Uint8Array): void {
-    this.emit("message", { data });
+  onMessage(data: string | Uint8Array, binary: boolean): void {
+    this.emit("message", this.receiving.textBytes ? { data, binary } : { data });
   }
 
   onMessageError(error: ProtocolError): void {
@@ -437,7 +449,7 @@ export abstract class HybiDriver extends BaseDriver implements FrameSink, Messag
   }
 
   onMessageStart(opcode: number, rsv: number): number {
-    let streamed = !(this.receiving as AssemblerLimits).choose;
+    let streamed = !this.receiving.choose;
     let during = true;
     this.emit("messagestart", {
       type: opcode === Opcode.TEXT ? "text" : "binary",

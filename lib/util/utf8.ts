@@ -6,6 +6,7 @@
  * out), so in streaming mode it fails as soon as the bytes can no longer become valid, which is
  * what RFC 6455 §8.1 asks of a text message that arrives in fragments.
  */
+import { type ByteSource, toBytes } from "./bytes.js";
 import { fastPaths } from "./fast-paths.js";
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -91,6 +92,16 @@ function shortAscii(b: Uint8Array): string | null {
 export function validUtf8(bytes: Uint8Array): boolean {
   const valid = fastPaths.validUtf8;
   return valid !== null ? valid(bytes) : decodeUtf8(bytes) !== null;
+}
+
+/**
+ * Text given as bytes (`text(bytes)`): checked as UTF-8 (RFC 6455 §5.6: a text frame carries
+ * UTF-8), a `TypeError` if it is not, so no peer fails the connection over our bytes.
+ */
+export function utf8Bytes(message: ByteSource): Uint8Array {
+  const bytes = toBytes(message);
+  if (!validUtf8(bytes)) throw new TypeError("text() was given bytes that are not valid UTF-8");
+  return bytes;
 }
 
 /** Short decoded pieces are gathered this many at a time and joined into one flat string. */

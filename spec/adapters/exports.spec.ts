@@ -107,6 +107,26 @@ describe("wsdriver on Bun: the core with Bun's fast paths, through the `bun` exp
   });
 });
 
+describe("wsdriver/deno and wsdriver/bun lend the core their runtime's isUtf8, and nothing else", () => {
+  // Each runtime loads the build's adapter and reports what the core's seam holds.
+  const code = (adapter: string) => `await import(${JSON.stringify(join(ROOT, "dist/esm/adapters", adapter))});
+    const { fastPaths } = await import(${JSON.stringify(join(ROOT, "dist/esm/util/fast-paths.js"))});
+    console.log(JSON.stringify({ isUtf8: fastPaths.validUtf8 !== null && fastPaths.validUtf8(new Uint8Array([0xce, 0xba])) && !fastPaths.validUtf8(new Uint8Array([0xc0, 0x80])), unmask: fastPaths.unmask !== null, alloc: fastPaths.allocUninitialised !== null }));`;
+  const run = (runtime: "deno" | "bun", env: Record<string, string> = {}): unknown => {
+    const bin = join(ROOT, "node_modules/.bin", runtime);
+    const args = runtime === "deno" ? ["eval", "--no-check", code("deno.js")] : ["-e", code("bun.js")];
+    return JSON.parse(execFileSync(bin, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] }).trim());
+  };
+
+  it.each(["deno", "bun"] as const)("%s: isUtf8, which refuses an overlong sequence; masking and allocation stay pure", (runtime) => {
+    expect(run(runtime)).toEqual({ isUtf8: true, unmask: false, alloc: false });
+  });
+
+  it.each(["deno", "bun"] as const)("%s: WSDRIVER_NO_FAST_PATHS=1 leaves the pure check", (runtime) => {
+    expect(run(runtime, { WSDRIVER_NO_FAST_PATHS: "1" })).toEqual({ isUtf8: false, unmask: false, alloc: false });
+  });
+});
+
 describe("the bin entry", () => {
   it("names bin/wsdriver.mjs, which prints its usage", () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
