@@ -9,11 +9,20 @@
  * an endpoint hold).
  */
 import { EMPTY, concatBytes } from "./bytes.js";
+import { allocBytes } from "./fast-paths.js";
 
 /** Pieces shorter than this are copied; longer ones are kept as views. */
 const COPY_BELOW = 16 * 1024;
 const FIRST_TAIL = 256;
 const LARGEST_TAIL = 64 * 1024;
+/**
+ * A first piece of at least this many bytes (a frame cut by the end of a read, as a whole message
+ * often is) gets a tail of at least `ROOMY_TAIL`, so the rest of a frame of up to 16 KiB joins it
+ * in the same buffer and `take()` hands that buffer out without a second copy: in a 16 KiB echo,
+ * joining pieces was 6.8% of the Node adapter's profile and 6.6% of Deno's, with two copies.
+ */
+const ROOMY_FROM = 1024;
+const ROOMY_TAIL = 16 * 1024;
 
 export class ByteAccumulator {
   /** Bytes collected so far. */
@@ -34,9 +43,11 @@ export class ByteAccumulator {
     }
     if (this.tailEnd + piece.length > this.tail.length) {
       this.flushTail();
-      // Grow by doubling, so a message of small pieces costs at most twice its length.
-      const size = Math.max(piece.length, Math.min(Math.max(this.tail.length * 2, FIRST_TAIL), LARGEST_TAIL));
-      this.tail = new Uint8Array(size);
+      // Grow by doubling, so a message of small pieces costs at most twice its length (or 16 KiB).
+      let size = Math.max(piece.length, Math.min(Math.max(this.tail.length * 2, FIRST_TAIL), LARGEST_TAIL));
+      if (this.length === piece.length && piece.length >= ROOMY_FROM) size = Math.max(size, piece.length * 2, ROOMY_TAIL);
+      // Only the bytes copied in are ever handed out, so the runtime's uninitialised memory will do.
+      this.tail = allocBytes(size);
       this.tailStart = this.tailEnd = 0;
     }
     this.tail.set(piece, this.tailEnd);
@@ -46,6 +57,10 @@ export class ByteAccumulator {
   /** Everything collected, as one array (a single piece is returned without a copy); then empty. */
   take(): Uint8Array {
     this.flushTail();
+    // Handed out alone, the tail's room past what was copied in (uninitialised where the runtime
+    // lends such memory) is zeroed first: a message's buffer shows nothing but its own bytes.
+    const tail = this.tail;
+    if (this.pieces.length === 1 && this.pieces[0].buffer === tail.buffer && this.tailEnd < tail.length) tail.fill(0, this.tailEnd);
     const out = concatBytes(this.pieces, this.length);
     this.clear();
     return out;
