@@ -1,9 +1,10 @@
 /**
  * Deno: a driver on a `Deno.Conn` from `Deno.listen`/`Deno.listenTls` or `Deno.connect`/
- * `Deno.connectTls`. The connection's `readable` stream goes to `parse`, the driver writes to its
- * `writable`; the writer's queue is the backpressure signal (`needsDrain`, `bufferedAmount`,
- * `drained()`), and `pause()`/`resume()` stop and restart reading. Nothing here is Deno-only but
- * `connect`: `attach` works with any pair of web streams.
+ * `Deno.connectTls`. What the connection reads goes to `parse`, what the driver writes to the
+ * connection, through the `Deno.Conn`'s own `read` and `write` (any other duplex through its
+ * `readable` and `writable` streams); what waits to be written is the backpressure signal
+ * (`needsDrain`, `bufferedAmount`, `drained()`), and `pause()`/`resume()` stop and restart reading.
+ * Nothing here is Deno-only but `connect`: `attach` works with any pair of web streams.
  *
  *     for await (const conn of Deno.listen({ port: 8080 })) {
  *       const { driver } = accept(conn);
@@ -53,6 +54,148 @@ export interface StreamConn {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   close?(): void;
+  /**
+   * `Deno.Conn`'s own reads and writes. When a connection has both, the adapter uses them instead
+   * of the two streams (see `ConnWriter`); any other duplex goes through its streams.
+   */
+  read?(buffer: Uint8Array): Promise<number | null>;
+  write?(bytes: Uint8Array): Promise<number>;
+}
+
+/** What the link needs of a writer: a `WritableStreamDefaultWriter`, or a `ConnWriter`. */
+interface LinkWriter {
+  readonly desiredSize: number | null;
+  readonly ready: Promise<unknown>;
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** What the link needs of a reader: a `ReadableStreamDefaultReader`, or a `ConnReader`. */
+interface LinkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(): Promise<void>;
+}
+
+/** A connection with `Deno.Conn`'s own `read` and `write`. */
+interface DirectConn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/**
+ * Bytes a read asks for: what `Deno.Conn.readable` asks for too, in a buffer of its own per read
+ * (the driver unmasks it in place and may keep views of it).
+ */
+const READ_SIZE = 64 * 1024;
+
+/** A `ConnWriter` with more than this waiting or in flight is full (`needsDrain`). */
+const WRITE_HIGH_WATER = 64 * 1024;
+
+/**
+ * Writes straight to `Deno.Conn.write`, one write at a time and in order, a short write's rest
+ * written again; writes made meanwhile wait in a queue. The web streams' machinery cost more than
+ * the writes it orders: with this and `ConnReader`, a 16 KiB echo ran 0.86-0.90x Deno.serve
+ * against 0.66-0.77x through `conn.readable` and `conn.writable` (A/B, medians of five rounds).
+ */
+class ConnWriter implements LinkWriter {
+  private queue: Uint8Array[] = [];
+  private settle: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** Bytes queued or being written. */
+  private held = 0;
+  private writing = false;
+  private failure: unknown = null;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly conn: DirectConn) {}
+
+  get desiredSize(): number {
+    return WRITE_HIGH_WATER - this.held;
+  }
+
+  get ready(): Promise<void> {
+    if (this.held < WRITE_HIGH_WATER || this.failure !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.held += chunk.length;
+    this.queue.push(chunk);
+    const done = new Promise<void>((resolve, reject) => this.settle.push({ resolve, reject }));
+    if (!this.writing) void this.pump();
+    return done;
+  }
+
+  /** Resolves once everything queued has been written (or the writer failed). */
+  close(): Promise<void> {
+    if (!this.writing || this.failure !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.close());
+  }
+
+  /** Drops what is queued: its writes fail. */
+  abort(): Promise<void> {
+    this.stop(new Error("The connection was closed"));
+    return Promise.resolve();
+  }
+
+  private async pump(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0 && this.failure === null) {
+      const chunk = this.queue.shift() as Uint8Array;
+      const settled = this.settle.shift() as { resolve: () => void; reject: (error: unknown) => void };
+      try {
+        for (let at = 0; at < chunk.length;) at += await this.conn.write(at === 0 ? chunk : chunk.subarray(at));
+      } catch (error) {
+        this.stop(error);
+        settled.reject(error);
+        break;
+      }
+      this.held -= chunk.length;
+      settled.resolve();
+      if (this.held < WRITE_HIGH_WATER) this.wake();
+    }
+    this.writing = false;
+    this.wake();
+  }
+
+  private stop(error: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    const settle = this.settle;
+    this.queue = [];
+    this.settle = [];
+    this.held = 0;
+    for (const { reject } of settle) reject(error);
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** Reads straight from `Deno.Conn.read`, into a buffer of its own per read (see `ConnWriter`). */
+class ConnReader implements LinkReader {
+  constructor(private readonly conn: DirectConn) {}
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const buffer = new Uint8Array(READ_SIZE);
+    const length = await this.conn.read(buffer);
+    return length === null ? { done: true, value: undefined } : { done: false, value: buffer.subarray(0, length) };
+  }
+
+  cancel(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** `conn`'s own reads and writes, if it has them (`Deno.Conn`), else null. */
+function directOf(conn: StreamConn): DirectConn | null {
+  return typeof conn.read === "function" && typeof conn.write === "function" ? conn as DirectConn : null;
 }
 
 /** `drain` once the writer's queue has emptied after it was full; `error` when reading, writing or connecting failed. */
@@ -78,8 +221,8 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watc
   readonly driver: D;
   private readonly events = mitt<StreamConnectionEvents>();
   private conn: StreamConn | null = null;
-  private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private writer: LinkWriter | null = null;
+  private reader: LinkReader | null = null;
   /** Bytes the driver wrote before there was a connection to write them to. */
   private early: Uint8Array[] = [];
   private pending = 0;
@@ -164,12 +307,14 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watc
     }
     this.conn = conn;
     watch(this);
-    this.writer = conn.writable.getWriter();
-    this.reader = conn.readable.getReader();
+    const direct = directOf(conn);
+    this.writer = direct !== null ? new ConnWriter(direct) : conn.writable.getWriter();
+    const reader: LinkReader = direct !== null ? new ConnReader(direct) : conn.readable.getReader();
+    this.reader = reader;
     const early = this.early;
     this.early = [];
     for (const chunk of early) this.write(chunk);
-    void this.read(this.reader);
+    void this.read(reader);
   }
 
   fail(error: Error): void {
@@ -243,7 +388,7 @@ class StreamLink<D extends DriverInterface> implements StreamConnection<D>, Watc
     return !this.full;
   }
 
-  private async read(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  private async read(reader: LinkReader): Promise<void> {
     try {
       for (;;) {
         const { done, value } = await reader.read();

@@ -134,3 +134,153 @@ describe("Deno: the frames written while one chunk is parsed reach the writer in
     expect(readFrames(writes[1]).map((f) => f.opcode)).toEqual([1, 8]);
   });
 });
+
+/**
+ * A `Deno.Conn` as the adapter sees it when it has its own `read` and `write`: reads answered from
+ * a queue of chunks, writes that take at most `take` bytes each and finish when `settle()` says.
+ * Its streams throw: the adapter must not touch them.
+ */
+class ScriptedConn {
+  readonly writes: Uint8Array[] = [];
+  closed = false;
+  private chunks: Array<Uint8Array | null> = [];
+  private reading: ((chunk: Uint8Array | null) => void) | null = null;
+  private writing: Array<() => void> = [];
+
+  constructor(private readonly take = Infinity) {}
+
+  get readable(): ReadableStream<Uint8Array> {
+    throw new Error("the streams are not to be used");
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    throw new Error("the streams are not to be used");
+  }
+
+  push(chunk: Uint8Array | null): void {
+    if (this.reading !== null) {
+      const deliver = this.reading;
+      this.reading = null;
+      deliver(chunk);
+    } else {
+      this.chunks.push(chunk);
+    }
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    const fill = (chunk: Uint8Array | null): number | null => {
+      if (chunk === null) return null;
+      buffer.set(chunk);
+      return chunk.length;
+    };
+    if (this.chunks.length > 0) return Promise.resolve(fill(this.chunks.shift() as Uint8Array | null));
+    return new Promise((resolve) => { this.reading = (chunk) => resolve(fill(chunk)); });
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    if (this.closed) return Promise.reject(new Error("closed"));
+    const taken = Math.min(bytes.length, this.take);
+    this.writes.push(bytes.slice(0, taken));
+    return new Promise((resolve) => this.writing.push(() => resolve(taken)));
+  }
+
+  /** Finishes the writes under way; true if there were any. */
+  settle(): boolean {
+    const writing = this.writing;
+    this.writing = [];
+    for (const done of writing) done();
+    return writing.length > 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.push(null);
+  }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("Deno: a Deno.Conn is read and written through its own read and write, not its streams", () => {
+  it("one write per chunk read, in order, a short write's rest written again, one write at a time", async () => {
+    const conn = new ScriptedConn(1000);
+    const { driver } = accept(conn);
+    driver.on("connect", () => driver.start());
+    driver.on("message", ({ data }) => driver.text(String(data)));
+    const messages = Array.from({ length: 40 }, (_, i) => `message ${i} `.repeat(5));
+    conn.push(concat(utf8(upgradeRequest()), ...messages.map((payload) => clientFrame({ opcode: 1, payload }))));
+    await tick();
+    // The 101 and forty echoes are one chunk of over 1000 bytes: written 1000 bytes at a time, each
+    // write started only once the one before it finished.
+    expect(conn.writes).toHaveLength(1);
+    while (conn.settle()) await tick();
+    expect(conn.writes.length).toBeGreaterThan(2);
+    expect(conn.writes.slice(0, -1).every((write) => write.length === 1000)).toBe(true);
+    const { frames } = split(concat(...conn.writes));
+    expect(frames.map((f) => ascii(f.payload))).toEqual(messages);
+  });
+
+  it("says needsDrain while over 64 KiB waits, and drains (event and drained()) once written", async () => {
+    const conn = new ScriptedConn();
+    const connection = accept(conn);
+    const { driver } = connection;
+    driver.on("connect", () => driver.start());
+    conn.push(utf8(upgradeRequest()));
+    await tick();
+    conn.settle();
+    await tick();
+    expect(connection.needsDrain).toBe(false);
+    const payload = new Uint8Array(40 * 1024).fill(0x61);
+    driver.binary(payload);
+    driver.binary(payload);
+    expect(connection.needsDrain).toBe(true);
+    expect(connection.bufferedAmount).toBeGreaterThan(80 * 1024);
+    let drainEvents = 0;
+    connection.on("drain", () => drainEvents++);
+    let drained = false;
+    void connection.drained().then(() => { drained = true; });
+    await tick();
+    expect(drained).toBe(false);
+    while (conn.settle()) await tick();
+    expect(drained).toBe(true);
+    expect(drainEvents).toBe(1);
+    expect(connection.needsDrain).toBe(false);
+    expect(connection.bufferedAmount).toBe(0);
+  });
+
+  it("writes the close frame before it closes the connection", async () => {
+    const conn = new ScriptedConn();
+    const { driver } = accept(conn);
+    driver.on("connect", () => driver.start());
+    conn.push(utf8(upgradeRequest()));
+    await tick();
+    conn.settle();
+    driver.close("bye", 1000);
+    await tick();
+    expect(conn.closed).toBe(false);
+    const last = conn.writes[conn.writes.length - 1];
+    expect(readFrames(last).map((f) => f.opcode)).toEqual([8]);
+    conn.settle();
+    conn.push(clientFrame({ opcode: 8, payload: Uint8Array.from([0x03, 0xe8]) }));
+    await tick();
+    await tick();
+    expect(conn.closed).toBe(true);
+  });
+
+  it("a write that fails is an error event, then close 1006", async () => {
+    const conn = new ScriptedConn();
+    const connection = accept(conn);
+    const { driver } = connection;
+    const errors: string[] = [];
+    connection.on("error", (error) => errors.push(error.message));
+    const closed = new Promise<number>((resolve) => driver.on("close", ({ code }) => resolve(code)));
+    driver.on("connect", () => driver.start());
+    conn.push(utf8(upgradeRequest()));
+    await tick();
+    conn.settle();
+    await tick();
+    conn.closed = true;
+    driver.text("into the void");
+    expect(await closed).toBe(1006);
+    expect(errors).toEqual(["closed"]);
+  });
+});
