@@ -197,7 +197,12 @@ export class Utf8Stream {
  * Nothing is copied but those few bytes, and nothing is held but them.
  */
 export class Utf8Cutter {
-  private readonly cut = new Uint8Array(4);
+  /**
+   * Made by the first sequence a piece's end cuts: most text (all ASCII) never needs it, and a
+   * typed array cost as much as the rest of the cutter (Utf8Cutter was 1.1% of a Deno 16 KiB text
+   * echo's CPU profile, one cutter per message cut by a read).
+   */
+  private cut: Uint8Array | null = null;
   private cutLength = 0;
 
   /** Whether no sequence is left open: the text may end here. */
@@ -213,7 +218,7 @@ export class Utf8Cutter {
     const end = piece.length;
     let start = 0;
     if (this.cutLength > 0) {
-      const cut = this.cut;
+      const cut = this.cut as Uint8Array;
       const size = sequenceSize(cut[0]);
       while (this.cutLength < size && start < end) {
         const byte = piece[start++];
@@ -236,7 +241,10 @@ export class Utf8Cutter {
       if (!validUtf8(bytes)) return false;
       emit(bytes);
     }
-    for (let i = whole; i < end; i++) this.cut[this.cutLength++] = piece[i];
+    if (whole < end) {
+      const cut = (this.cut ??= new Uint8Array(4));
+      for (let i = whole; i < end; i++) cut[this.cutLength++] = piece[i];
+    }
     return true;
   }
 }
