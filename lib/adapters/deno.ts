@@ -84,10 +84,19 @@ interface DirectConn {
 }
 
 /**
- * Bytes a read asks for: what `Deno.Conn.readable` asks for too, in a buffer of its own per read
- * (the driver unmasks it in place and may keep views of it).
+ * Bytes a read asks for at first: what `Deno.Conn.readable` asks for, in a buffer of its own per
+ * read (the driver unmasks it in place and may keep views of it).
  */
 const READ_SIZE = 64 * 1024;
+
+/**
+ * The most a read asks for: each read asks for twice what the last one got, from READ_SIZE up to
+ * this. Fewer reads, and the replies to more frames in one write: a 16 KiB echo ran 1.50x Deno.serve
+ * (binary) and 1.41x (text) against 0.95x and 0.79x at a fixed 64 KiB (A/B, medians of five rounds,
+ * two runs); a fixed 256 KiB cost the 64 B echo (9-11x against 14x), zero-filling room that small
+ * reads never use.
+ */
+const READ_MAX = 256 * 1024;
 
 /** A `ConnWriter` with more than this waiting or in flight is full (`needsDrain`). */
 const WRITE_HIGH_WATER = 64 * 1024;
@@ -178,14 +187,21 @@ class ConnWriter implements LinkWriter {
   }
 }
 
-/** Reads straight from `Deno.Conn.read`, into a buffer of its own per read (see `ConnWriter`). */
+/**
+ * Reads straight from `Deno.Conn.read` (see `ConnWriter`), into a buffer of its own per read of
+ * twice what the last read got, from READ_SIZE to READ_MAX bytes.
+ */
 class ConnReader implements LinkReader {
+  private size = READ_SIZE;
+
   constructor(private readonly conn: DirectConn) {}
 
   async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const buffer = new Uint8Array(READ_SIZE);
+    const buffer = new Uint8Array(this.size);
     const length = await this.conn.read(buffer);
-    return length === null ? { done: true, value: undefined } : { done: false, value: buffer.subarray(0, length) };
+    if (length === null) return { done: true, value: undefined };
+    this.size = Math.min(READ_MAX, Math.max(READ_SIZE, 2 * length));
+    return { done: false, value: buffer.subarray(0, length) };
   }
 
   cancel(): Promise<void> {
