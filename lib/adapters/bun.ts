@@ -27,15 +27,12 @@ import type { ClientOptions, DriverIO, ServerOptions } from "../options.js";
 import type { ClientDriver, Driver as DriverInterface, ServerDriver } from "../types.js";
 import { BATCH_LIMIT, sendBatch } from "./batch.js";
 import { type AdapterConnection, type AdapterConnectionEvents, clientTarget } from "./connection.js";
-import { installRuntimePaths } from "./runtime-paths.js";
 import {
   CLIENT_LIMITS, type ConnectionLimitOptions, type ConnectionLimits, PHASE_GONE, READ_PAUSE_BYTES, SERVER_LIMITS,
   type TimeoutError, type Watched, clock, overflowMessage, resolveLimits, unwatch, watch,
 } from "./timeouts.js";
 
 
-// Bun's UTF-8 check and uninitialised memory (runtime-paths.ts).
-installRuntimePaths(true);
 export { CLIENT_LIMITS, SERVER_LIMITS, TimeoutError } from "./timeouts.js";
 export type { ConnectionLimitOptions, ConnectionLimits, TimeoutOption } from "./timeouts.js";
 
