@@ -45,6 +45,15 @@ async function handshake(port: number, path: string): Promise<{ socket: Socket; 
 }
 
 /** A request trickled one byte every `everyMs` (at most the whole request): when did the server drop it. */
+
+/**
+ * How early a limit may seem to act when a peer here times it: the server starts counting when it
+ * accepts the connection (or sends its close frame), a little before this process sees the
+ * connection open (or the frame arrive), by however late this busy process's turn comes. 143 ms
+ * for a 150 ms limit was seen once on a loaded machine.
+ */
+export const EARLY = 25;
+
 export async function slowloris(port: number, everyMs: number): Promise<{ droppedAfter: number; sent: number }> {
   const socket = await open(port);
   const started = Date.now();

@@ -8,7 +8,7 @@
 import { WebSocket } from "ws";
 import type { ServerReport } from "./runtimes/limits-app";
 import { type Child, bunArgs, denoArgs, killChildren, listeningPort, run } from "./runtimes/child";
-import { askFlood, deafToClose, flood, rawServer, silent, slowloris } from "./hostile";
+import { EARLY, askFlood, deafToClose, flood, rawServer, silent, slowloris } from "./hostile";
 
 const LIMITS = { handshakeTimeout: 150, idleTimeout: 100, closeTimeout: 150, maxBufferedAmount: 1 << 20 };
 /**
@@ -46,7 +46,7 @@ describe.each([
 
   it("drops a request trickled a byte every 40 ms (slowloris) after handshakeTimeout: close 1006", async () => {
     const { droppedAfter, sent } = await slowloris(port, 40);
-    expect(droppedAfter).toBeGreaterThanOrEqual(LIMITS.handshakeTimeout - 5);
+    expect(droppedAfter).toBeGreaterThanOrEqual(LIMITS.handshakeTimeout - EARLY);
     expect(droppedAfter).toBeLessThan(LIMITS.handshakeTimeout + SLACK);
     expect(sent).toBeLessThan(20);
     expect(await reportOf(child, "")).toMatchObject({ code: 1006, error: "handshakeTimeout" });
@@ -64,7 +64,7 @@ describe.each([
     const { closeFrameAfter, droppedAfter } = await deafToClose(port);
     expect(closeFrameAfter).toBeGreaterThanOrEqual(0);
     expect(closeFrameAfter).toBeLessThan(100);
-    expect(droppedAfter - closeFrameAfter).toBeGreaterThanOrEqual(LIMITS.closeTimeout - 5);
+    expect(droppedAfter - closeFrameAfter).toBeGreaterThanOrEqual(LIMITS.closeTimeout - EARLY);
     expect(droppedAfter).toBeLessThan(LIMITS.closeTimeout + SLACK);
     expect(await reportOf(child, "/deaf")).toMatchObject({ code: 1006, error: "closeTimeout" });
   });

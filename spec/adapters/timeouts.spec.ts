@@ -14,7 +14,7 @@ import { connectThroughProxy } from "../../lib/adapters/node-proxy";
 import { watchedCount } from "../../lib/adapters/timeouts";
 import type { ClientDriver } from "../../lib/types";
 import { readFrames } from "../support/wire";
-import { askFlood, deafToClose, flood, listen, rawServer, silent, slowloris, stopWhenEmpty } from "./hostile";
+import { EARLY, askFlood, deafToClose, flood, listen, rawServer, silent, slowloris, stopWhenEmpty } from "./hostile";
 import { type ServerReport, serveLimits } from "./runtimes/limits-app";
 
 const LIMITS = { handshakeTimeout: 150, idleTimeout: 100, closeTimeout: 150, maxBufferedAmount: 1 << 20 };
@@ -93,14 +93,14 @@ describe.each([
   if (name === "acceptSocket") {
     it("drops a request trickled a byte every 40 ms (slowloris) after handshakeTimeout: close 1006", async () => {
       const { droppedAfter, sent } = await slowloris(served.port, 40);
-      expect(droppedAfter).toBeGreaterThanOrEqual(LIMITS.handshakeTimeout - 5);
+      expect(droppedAfter).toBeGreaterThanOrEqual(LIMITS.handshakeTimeout - EARLY);
       expect(droppedAfter).toBeLessThan(LIMITS.handshakeTimeout + SLACK);
       expect(sent).toBeLessThan(20);
       expect(await served.report("")).toMatchObject({ code: 1006, error: "handshakeTimeout" });
     });
   } else {
     it("drops a connection whose handler never calls start() after handshakeTimeout (node:http read the request)", async () => {
-      await expect(silentUntilDropped(served.port, "/never")).resolves.toBeGreaterThanOrEqual(LIMITS.handshakeTimeout - 5);
+      await expect(silentUntilDropped(served.port, "/never")).resolves.toBeGreaterThanOrEqual(LIMITS.handshakeTimeout - EARLY);
       expect(await served.report("/never")).toMatchObject({ code: 1006, error: "handshakeTimeout" });
     });
   }
@@ -117,7 +117,7 @@ describe.each([
     const { closeFrameAfter, droppedAfter } = await deafToClose(served.port);
     expect(closeFrameAfter).toBeGreaterThanOrEqual(0);
     expect(closeFrameAfter).toBeLessThan(100);
-    expect(droppedAfter - closeFrameAfter).toBeGreaterThanOrEqual(LIMITS.closeTimeout - 5);
+    expect(droppedAfter - closeFrameAfter).toBeGreaterThanOrEqual(LIMITS.closeTimeout - EARLY);
     expect(droppedAfter).toBeLessThan(LIMITS.closeTimeout + SLACK);
     expect(await served.report("/deaf")).toMatchObject({ code: 1006, error: "closeTimeout" });
   });
@@ -264,7 +264,7 @@ describe("idleTimeout on the drafts, which have no ping", () => {
       const started = Date.now();
       await new Promise((resolve) => socket.once("close", resolve));
       expect(Buffer.concat(received).toString("latin1")).toMatch(/^HTTP\/1\.1 101 Web Socket Protocol Handshake\r\n/);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 100 - 5);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 100 - EARLY);
       expect(errors).toEqual(["Nothing received for 100 ms, nor within 100 ms more (idleTimeout; this protocol version has no ping)"]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
