@@ -44,8 +44,6 @@ async function handshake(port: number, path: string): Promise<{ socket: Socket; 
   return { socket, after };
 }
 
-/** A request trickled one byte every `everyMs` (at most the whole request): when did the server drop it. */
-
 /**
  * How early a limit may seem to act when a peer here times it: the server starts counting when it
  * accepts the connection (or sends its close frame), a little before this process sees the
@@ -54,6 +52,7 @@ async function handshake(port: number, path: string): Promise<{ socket: Socket; 
  */
 export const EARLY = 25;
 
+/** A request trickled one byte every `everyMs` (at most the whole request): when did the server drop it. */
 export async function slowloris(port: number, everyMs: number): Promise<{ droppedAfter: number; sent: number }> {
   const socket = await open(port);
   const started = Date.now();
