@@ -3,6 +3,7 @@
  * writing the 101 response, or the error response that refuses it.
  */
 import { HandshakeError } from "../errors.js";
+import { reasonPhrase } from "../http/rejection.js";
 import { type HeaderMap, hasToken, serializeHead, splitList } from "../http/headers.js";
 import { base64Decode } from "../util/base64.js";
 import { acceptKey } from "./accept.js";
@@ -85,28 +86,20 @@ export function hybiResponse(
   return serializeHead("HTTP/1.1 101 Switching Protocols", [...headers, ...custom]);
 }
 
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  426: "Upgrade Required",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-};
-
 /**
  * The response that refuses a handshake: the status, a plain-text body saying why, and
  * `Connection: close`. A 5xx body is the reason phrase alone: its message is about the server (an
  * exception thrown by the embedder's code), which is the `error` event's to tell, not the peer's.
  */
 export function errorResponse(status: number, message: string): Uint8Array {
-  const body = new TextEncoder().encode(status >= 500 ? REASONS[status] ?? "Server Error" : message);
+  const body = new TextEncoder().encode(status >= 500 ? reasonPhrase(status) : message);
   const headers: Array<readonly [string, string]> = [
     ["Content-Type", "text/plain; charset=utf-8"],
     ["Content-Length", String(body.length)],
     ["Connection", "close"],
   ];
   if (status === 426) headers.push(["Sec-WebSocket-Version", SUPPORTED_VERSIONS.join(", ")]);
-  const head = new TextEncoder().encode(serializeHead(`HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}`, headers));
+  const head = new TextEncoder().encode(serializeHead(`HTTP/1.1 ${status} ${reasonPhrase(status)}`, headers));
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);

@@ -135,12 +135,10 @@ export class Utf8Stream {
     if (this.cutLength > 0) {
       // Complete the sequence the last piece cut off, from the start of this one.
       const cut = this.cut;
+      start = fillCut(cut, this.cutLength, piece);
+      if (start < 0) return false;
+      this.cutLength += start;
       const size = sequenceSize(cut[0]);
-      while (this.cutLength < size && start < end) {
-        const byte = piece[start++];
-        if (!continues(cut[0], this.cutLength, byte)) return false;
-        cut[this.cutLength++] = byte;
-      }
       if (this.cutLength < size) return true;
       const text = decodeUtf8(cut.subarray(0, size));
       if (text === null) return false;
@@ -219,12 +217,10 @@ export class Utf8Cutter {
     let start = 0;
     if (this.cutLength > 0) {
       const cut = this.cut as Uint8Array;
+      start = fillCut(cut, this.cutLength, piece);
+      if (start < 0) return false;
+      this.cutLength += start;
       const size = sequenceSize(cut[0]);
-      while (this.cutLength < size && start < end) {
-        const byte = piece[start++];
-        if (!continues(cut[0], this.cutLength, byte)) return false;
-        cut[this.cutLength++] = byte;
-      }
       if (this.cutLength < size) return true;
       if (!validUtf8(cut.subarray(0, size))) return false;
       this.cutLength = 0;
@@ -247,6 +243,23 @@ export class Utf8Cutter {
     }
     return true;
   }
+}
+
+/**
+ * Adds bytes from the start of `piece` to `cut`, which holds the first `held` bytes of a sequence,
+ * until it holds the whole sequence or `piece` runs out: what `Utf8Stream` and `Utf8Cutter` do
+ * when a piece ended inside a character. Returns how many bytes of `piece` it took, or -1 if one
+ * of them cannot continue the sequence (RFC 3629 §4).
+ */
+function fillCut(cut: Uint8Array, held: number, piece: Uint8Array): number {
+  const lead = cut[0];
+  const take = Math.min(sequenceSize(lead) - held, piece.length);
+  for (let i = 0; i < take; i++) {
+    const byte = piece[i];
+    if (!continues(lead, held + i, byte)) return -1;
+    cut[held + i] = byte;
+  }
+  return take;
 }
 
 /**
